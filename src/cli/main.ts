@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// The `meshfs` command. Exit codes: 0 success, 1 the operation failed, 2 bad arguments.
+
+import { VERSION } from '../version.js'
+import { USAGE } from './usage.js'
+import { UsageError, runMount, runUnmount, runWhich } from './commands.js'
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE.main)
+    return command === undefined ? 2 : 0
+  }
+  if (command === '-V' || command === '--version') {
+    process.stdout.write(`meshfs ${VERSION}\n`)
+    return 0
+  }
+  const commands: Record<string, (args: string[]) => Promise<number>> = {
+    mount: runMount,
+    unmount: runUnmount,
+    which: runWhich,
+  }
+  const run = commands[command]
+  if (!run) throw new UsageError(`unknown command '${command}' (see meshfs --help)`)
+  if (rest.includes('-h') || rest.includes('--help')) {
+    process.stdout.write(USAGE[command]!)
+    return 0
+  }
+  return run(rest)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    process.stderr.write(`meshfs: ${(err as Error).message}\n`)
+    process.exitCode = usage ? 2 : 1
+  },
+)
+

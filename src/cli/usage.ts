@@ -1,0 +1,44 @@
+export const USAGE: Record<string, string> = {
+  main: `meshfs — a shared, replicated namespace mounted as an ordinary directory
+
+Usage: meshfs <command> [options]
+
+Commands:
+  mount MOUNTPOINT     start the node and mount its tree (foreground; Ctrl-C unmounts)
+  unmount MOUNTPOINT   stop the daemon serving MOUNTPOINT and unmount it
+  which PATH           print the handler that serves PATH on a running mount
+
+Options:
+  -h, --help           show help (also after a command: meshfs mount --help)
+  -V, --version        print the version
+`,
+  mount: `Usage: meshfs mount MOUNTPOINT [options]
+
+Starts the node in the foreground and mounts its tree at MOUNTPOINT (an existing, empty
+directory). Ctrl-C or SIGTERM unmounts cleanly. A mountpoint left dead by a crashed daemon
+("Transport endpoint is not connected") is recovered.
+
+Options:
+  --data DIR               the node's data directory (default: $XDG_DATA_HOME/meshfs or ~/.local/share/meshfs)
+  --handler /PATH=KIND[:ARG]
+                           mount a handler at /PATH inside the tree; may repeat. Kinds:
+                             memory          an in-memory area (not replicated, not persistent)
+                             dir:FOLDER      a host folder, kept current
+                             time            read-only clock files (Fan's TimeNamespace)
+                             module:FILE[?ARG]  a JavaScript module whose default export is a handler
+  --op-timeout SECONDS     answer ETIMEDOUT when one operation takes longer (default 120; 0 = never)
+  --mkdir                  create MOUNTPOINT if it does not exist
+  --allow-other            let other users use the mount (needs user_allow_other in /etc/fuse.conf unless root)
+  --log-level LEVEL        debug, info, warn or error (default info)
+  -h, --help               show this help
+`,
+  unmount: `Usage: meshfs unmount MOUNTPOINT
+
+Asks the daemon serving MOUNTPOINT to unmount and stop; a dead mount is detached.
+`,
+  which: `Usage: meshfs which PATH
+
+Prints the handler that serves PATH on a running meshfs mount: its mount path, its kind and
+what it serves, and PATH relative to it.
+`,
+}
