@@ -44,7 +44,13 @@ export class MemoryHandler implements Handler {
   }
 
   async stat(path: string): Promise<Stat> {
-    return toStat(this.call('stat', path, () => this.vol.lstatSync(path) as unknown as MemStats))
+    const st = toStat(this.call('stat', path, () => this.vol.lstatSync(path) as unknown as MemStats))
+    if (st.kind === 'symlink') {
+      // memfs gives links mode 0666 and size 0; Linux shows 0777 and the target's length.
+      st.mode = 0o777
+      st.size = Buffer.byteLength(String(this.vol.readlinkSync(path)))
+    }
+    return st
   }
 
   async list(path: string): Promise<string[]> {

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE, and the tools
+# its tests drive), then the npm packages (`npm ci`), then the build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -e /dev/fuse ]; then
+  echo "setup: /dev/fuse is missing: this machine cannot mount FUSE file systems (load the fuse module, or give the container --device /dev/fuse)" >&2
+  exit 1
+fi
+
+# fuse3: fusermount3 and the kernel side's helpers; libfuse2: the library fuse-native links
+# (libfuse.so.2); attr: getfattr/setfattr; the rest are tools that the tests and benchmarks
+# drive for real (editors, git, rsync, fio).
+wanted=(fuse3 attr fio git rsync tmux vim nano python3)
+missing=()
+for pkg in "${wanted[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+# Debian 13 renamed libfuse2 for the 64-bit time_t transition.
+if ! dpkg -s libfuse2 >/dev/null 2>&1 && ! dpkg -s libfuse2t64 >/dev/null 2>&1; then missing+=(libfuse2); fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  if [[ " ${missing[*]} " == *" libfuse2 "* ]] && ! apt-cache show libfuse2 >/dev/null 2>&1; then
+    missing=("${missing[@]/libfuse2/libfuse2t64}")
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+npm run build
+echo "setup: done (node $(node --version))"
