@@ -1,0 +1,403 @@
+/**
+ * Whole-file saves as minimal Y.Text edits, and the text/binary decision.
+ *
+ * An editor saving a file rewrites all of it. Replacing the whole Y.Text would make a concurrent
+ * edit on another replica collide with a delete of everything (the merge keeps both full copies,
+ * or drops the other edit), so we diff the old and new content and apply only what changed:
+ *
+ *   1. trim the common prefix and suffix (the usual save touches one spot: this alone is enough);
+ *   2. diff the rest with Myers' O(ND) algorithm in its linear-space form (middle snake, as in
+ *      diff-match-patch), refining level by level: lines; inside changed runs, lines compared
+ *      without surrounding whitespace (so a reindent or CRLF change is per-line, not one big run);
+ *      then code points inside each remaining changed run, or line by line when a run has as
+ *      many lines on both sides (a reformat);
+ *   3. the diff runs against a deadline: O(ND) is quadratic for unrelated texts (a minute on
+ *      80 KB), so when the deadline passes we replace just the trimmed middle instead.
+ *
+ * Y.Text indexes by UTF-16 code units, and Yjs turns a split surrogate pair into two U+FFFD
+ * (ContentString.splice), so every edit boundary must fall between code points: the trims back
+ * off a half pair and the character diff works on code points.
+ */
+import * as Y from 'yjs';
+
+export interface TextEditOptions {
+  /** Budget for the diff; past it the trimmed middle is replaced whole. Default 50 ms. */
+  timeLimitMs?: number;
+  /** Transaction origin, passed to `doc.transact` (lets providers skip their own echoes). */
+  origin?: unknown;
+}
+
+/** Counts are UTF-16 code units of the old (kept, deleted) and new (inserted) text. */
+export interface TextEditResult {
+  kept: number;
+  deleted: number;
+  inserted: number;
+  /** The diff ran out of time and the trimmed middle was replaced whole. */
+  fallback: boolean;
+}
+
+const DEFAULT_TIME_LIMIT_MS = 50;
+/** Diff steps between two clock reads: reading the clock costs far more than one step. */
+const CHECK_EVERY = 1024;
+
+/**
+ * Makes `text` read `next` with as small an edit as the time limit allows, in one transaction.
+ * Computes the whole edit script before touching the doc, so a timeout never leaves a half edit.
+ */
+export function applyTextContent(
+  text: Y.Text,
+  next: string,
+  opts: TextEditOptions = {},
+): TextEditResult {
+  const prev = text.toString();
+  if (prev === next) return { kept: prev.length, deleted: 0, inserted: 0, fallback: false };
+  const doc = text.doc;
+  const transact = (f: () => void): void => (doc ? doc.transact(f, opts.origin) : f());
+
+  // Embeds count in Y.Text indexes but not in toString(): offsets from the string would be
+  // wrong, so replace everything (meshfs only ever stores plain strings).
+  if (text.length !== prev.length) {
+    const len = text.length;
+    transact(() => {
+      text.delete(0, len);
+      text.insert(0, next);
+    });
+    return { kept: 0, deleted: len, inserted: next.length, fallback: true };
+  }
+
+  const budget = new Budget(performance.now() + (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS));
+  const pre = commonPrefix(prev, next);
+  const suf = commonSuffix(prev, next, pre);
+  const a = prev.slice(pre, prev.length - suf);
+  const b = next.slice(pre, next.length - suf);
+
+  let ops: number[];
+  let fallback = false;
+  try {
+    const script = new Script();
+    diffText(a, b, LINES, script, budget);
+    ops = script.ops;
+  } catch (e) {
+    if (!(e instanceof DiffTimeout)) throw e;
+    ops = [DEL, a.length, INS, b.length];
+    fallback = true;
+  }
+
+  // Walk the script forwards; `pos` is the index in the text as edited so far, so earlier
+  // edits have already shifted it and later ones need no adjustment.
+  let deleted = 0;
+  let inserted = 0;
+  transact(() => {
+    let pos = pre;
+    let ib = 0; // offset in b of the next inserted text
+    for (let i = 0; i < ops.length; i += 2) {
+      const kind = ops[i];
+      const n = ops[i + 1];
+      if (n === 0) continue;
+      if (kind === EQ) {
+        pos += n;
+        ib += n;
+      } else if (kind === DEL) {
+        text.delete(pos, n);
+        deleted += n;
+      } else {
+        text.insert(pos, b.slice(ib, ib + n));
+        pos += n;
+        ib += n;
+        inserted += n;
+      }
+    }
+  });
+  return { kept: prev.length - deleted, deleted, inserted, fallback };
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * True iff `bytes` are valid UTF-8 (no overlongs, no encoded surrogates, nothing past U+10FFFF)
+ * with no NUL byte. Such content round-trips exactly through a JS string (decode it with
+ * `ignoreBOM: true`, or a leading BOM is lost), so it can live in a Y.Text; anything else is
+ * binary.
+ */
+export function isStrictText(bytes: Uint8Array): boolean {
+  if (bytes.indexOf(0) !== -1) return false;
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---- edit scripts ---------------------------------------------------------------------------
+
+const EQ = 0;
+const DEL = 1;
+const INS = 2;
+
+/** A flat edit script `[kind, count, kind, count, ...]`; adjacent ops of one kind are merged. */
+class Script {
+  readonly ops: number[] = [];
+
+  push(kind: number, n: number): void {
+    if (n === 0) return;
+    const o = this.ops;
+    if (o.length > 0 && o[o.length - 2] === kind) o[o.length - 1] += n;
+    else o.push(kind, n);
+  }
+}
+
+class DiffTimeout extends Error {}
+
+/** Counts diff work and reads the clock every CHECK_EVERY steps. */
+class Budget {
+  private work = 0;
+  private nextCheck = CHECK_EVERY;
+
+  constructor(private readonly deadline: number) {}
+
+  spend(n: number): void {
+    this.work += n;
+    if (this.work < this.nextCheck) return;
+    this.nextCheck = this.work + CHECK_EVERY;
+    if (performance.now() > this.deadline) throw new DiffTimeout('text diff time limit exceeded');
+  }
+}
+
+// ---- trimming -------------------------------------------------------------------------------
+
+const isHigh = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
+const isLow = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
+
+/** Common prefix length in code units, never ending just after a high surrogate. */
+function commonPrefix(a: string, b: string): number {
+  const max = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < max && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  // 😀 (D83D DE00) vs 😁 (D83D DE01) share a high surrogate: keep the pair together.
+  if (i > 0 && isHigh(a.charCodeAt(i - 1))) i--;
+  return i;
+}
+
+/** Common suffix length, not overlapping the prefix and never starting at a low surrogate. */
+function commonSuffix(a: string, b: string, prefix: number): number {
+  const max = Math.min(a.length, b.length) - prefix;
+  let i = 0;
+  while (i < max && a.charCodeAt(a.length - 1 - i) === b.charCodeAt(b.length - 1 - i)) i++;
+  if (i > 0 && isLow(a.charCodeAt(a.length - i))) i--;
+  return i;
+}
+
+// ---- line, then code point diff -------------------------------------------------------------
+
+// Refinement levels. Each diffs only what the previous one found changed, so the expensive
+// code point diff sees small pieces; this also keeps edits aligned with what people change.
+const LINES = 0; // whole lines, exactly
+const TRIMMED = 1; // lines ignoring surrounding whitespace: reindents, CRLF/LF, trailing blanks
+const CHARS = 2; // code points
+
+/** Appends to `out` an edit script in code units turning `a` into `b`. */
+function diffText(a: string, b: string, level: number, out: Script, budget: Budget): void {
+  if (a === '' || b === '') {
+    out.push(DEL, a.length);
+    out.push(INS, b.length);
+    return;
+  }
+  if (level === CHARS) {
+    const ac = codePoints(a);
+    const bc = codePoints(b);
+    const cps = new Script();
+    diff(ac, bc, cps, budget);
+    toUnits(cps.ops, ac, bc, out);
+    return;
+  }
+  const aLines = splitLines(a);
+  const bLines = splitLines(b);
+  const ids = new Map<string, number>();
+  const intern = (lines: string[]): Int32Array =>
+    Int32Array.from(lines, (line) => {
+      const key = level === TRIMMED ? line.trim() : line;
+      let id = ids.get(key);
+      if (id === undefined) ids.set(key, (id = ids.size));
+      return id;
+    });
+  const lineScript = new Script();
+  diff(intern(aLines), intern(bLines), lineScript, budget);
+
+  let ia = 0; // line indexes in a and b
+  let ib = 0;
+  // Line by line: an equal run (identical, or equal but for whitespace at TRIMMED), or a changed
+  // run with as many lines on both sides (a reformat). Diffing each pair on its own keeps the
+  // cost linear where one diff of the whole run would be quadratic in its size.
+  const pairwise = (n: number): void => {
+    for (let j = 0; j < n; j++) {
+      const x = aLines[ia + j];
+      const y = bLines[ib + j];
+      if (x === y) out.push(EQ, x.length);
+      else diffText(x, y, CHARS, out, budget);
+    }
+    ia += n;
+    ib += n;
+  };
+  let runA = 0; // lines deleted / inserted since the last equal run
+  let runB = 0;
+  const flush = (): void => {
+    if (level === TRIMMED && runA === runB) pairwise(runA);
+    else {
+      const x = aLines.slice(ia, ia + runA).join('');
+      const y = bLines.slice(ib, ib + runB).join('');
+      diffText(x, y, level + 1, out, budget);
+      ia += runA;
+      ib += runB;
+    }
+    runA = runB = 0;
+  };
+  const ls = lineScript.ops;
+  for (let i = 0; i < ls.length; i += 2) {
+    const kind = ls[i];
+    const n = ls[i + 1];
+    if (kind === DEL) runA += n;
+    else if (kind === INS) runB += n;
+    else {
+      flush();
+      pairwise(n);
+    }
+  }
+  flush();
+}
+
+/** Lines with their terminators ("\r\n" ends in "\n"), so joining them gives `s` back. */
+function splitLines(s: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  for (let i = s.indexOf('\n'); i !== -1; i = s.indexOf('\n', start)) {
+    lines.push(s.slice(start, i + 1));
+    start = i + 1;
+  }
+  if (start < s.length) lines.push(s.slice(start));
+  return lines;
+}
+
+/** Code points of `s`; a lone surrogate stays one element of its own. */
+function codePoints(s: string): Int32Array {
+  const out = new Int32Array(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; ) {
+    const cp = s.codePointAt(i)!;
+    out[n++] = cp;
+    i += cp > 0xffff ? 2 : 1;
+  }
+  return out.subarray(0, n);
+}
+
+/** Converts a code point script over (a, b) to code units, appending to `out`. */
+function toUnits(ops: number[], a: Int32Array, b: Int32Array, out: Script): void {
+  const width = (cp: number): number => (cp > 0xffff ? 2 : 1);
+  let ia = 0;
+  let ib = 0;
+  for (let i = 0; i < ops.length; i += 2) {
+    const kind = ops[i];
+    const n = ops[i + 1];
+    let units = 0;
+    if (kind === INS) for (let j = ib; j < ib + n; j++) units += width(b[j]);
+    else for (let j = ia; j < ia + n; j++) units += width(a[j]);
+    if (kind !== INS) ia += n;
+    if (kind !== DEL) ib += n;
+    out.push(kind, units);
+  }
+}
+
+// ---- Myers ----------------------------------------------------------------------------------
+
+/** Appends to `out` a shortest edit script from `a` to `b` (Myers, divide and conquer). */
+function diff(a: Int32Array, b: Int32Array, out: Script, budget: Budget): void {
+  const max = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < max && a[p] === b[p]) p++;
+  let s = 0;
+  while (s < max - p && a[a.length - 1 - s] === b[b.length - 1 - s]) s++;
+  budget.spend(1 + p + s);
+  out.push(EQ, p);
+  const a2 = a.subarray(p, a.length - s);
+  const b2 = b.subarray(p, b.length - s);
+  const split = a2.length > 0 && b2.length > 0 ? middleSnake(a2, b2, budget) : null;
+  // A split at either end would recurse forever; it cannot happen once the ends are trimmed.
+  if (split && (split[0] > 0 || split[1] > 0) && (split[0] < a2.length || split[1] < b2.length)) {
+    diff(a2.subarray(0, split[0]), b2.subarray(0, split[1]), out, budget);
+    diff(a2.subarray(split[0]), b2.subarray(split[1]), out, budget);
+  } else {
+    out.push(DEL, a2.length);
+    out.push(INS, b2.length);
+  }
+  out.push(EQ, s);
+}
+
+/**
+ * Myers' middle snake (port of diff-match-patch's diff_bisect): runs the forward and reverse
+ * searches until their furthest paths overlap and returns where, which splits the problem in
+ * two halves of about half the edit distance each. O(ND) time, O(N) space: the greedy variant
+ * with a stored trace would need O(D²) memory. Returns null if a and b share no element.
+ */
+function middleSnake(a: Int32Array, b: Int32Array, budget: Budget): [number, number] | null {
+  const n = a.length;
+  const m = b.length;
+  const maxD = Math.ceil((n + m) / 2);
+  const off = maxD;
+  const vLen = 2 * maxD;
+  // v1[off + k]: furthest x on diagonal k (x - y = k) of the forward search; v2 likewise for the
+  // reverse search, with x counted from the end.
+  const v1 = new Int32Array(vLen).fill(-1);
+  const v2 = new Int32Array(vLen).fill(-1);
+  v1[off + 1] = 0;
+  v2[off + 1] = 0;
+  const delta = n - m;
+  // With an odd delta the paths meet during a forward step, otherwise during a reverse step.
+  const front = (delta & 1) !== 0;
+  // Diagonals that ran off the grid are skipped from then on.
+  let k1start = 0;
+  let k1end = 0;
+  let k2start = 0;
+  let k2end = 0;
+  for (let d = 0; d < maxD; d++) {
+    for (let k1 = -d + k1start; k1 <= d - k1end; k1 += 2) {
+      const k1o = off + k1;
+      let x1 = k1 === -d || (k1 !== d && v1[k1o - 1] < v1[k1o + 1]) ? v1[k1o + 1] : v1[k1o - 1] + 1;
+      let y1 = x1 - k1;
+      const x0 = x1;
+      while (x1 < n && y1 < m && a[x1] === b[y1]) {
+        x1++;
+        y1++;
+      }
+      budget.spend(1 + x1 - x0);
+      v1[k1o] = x1;
+      if (x1 > n) k1end += 2;
+      else if (y1 > m) k1start += 2;
+      else if (front) {
+        const k2o = off + delta - k1;
+        if (k2o >= 0 && k2o < vLen && v2[k2o] !== -1 && x1 >= n - v2[k2o]) return [x1, y1];
+      }
+    }
+    for (let k2 = -d + k2start; k2 <= d - k2end; k2 += 2) {
+      const k2o = off + k2;
+      let x2 = k2 === -d || (k2 !== d && v2[k2o - 1] < v2[k2o + 1]) ? v2[k2o + 1] : v2[k2o - 1] + 1;
+      let y2 = x2 - k2;
+      const x0 = x2;
+      while (x2 < n && y2 < m && a[n - 1 - x2] === b[m - 1 - y2]) {
+        x2++;
+        y2++;
+      }
+      budget.spend(1 + x2 - x0);
+      v2[k2o] = x2;
+      if (x2 > n) k2end += 2;
+      else if (y2 > m) k2start += 2;
+      else if (!front) {
+        const k1o = off + delta - k2;
+        if (k1o >= 0 && k1o < vLen && v1[k1o] !== -1) {
+          const x1 = v1[k1o];
+          if (x1 >= n - x2) return [x1, off + x1 - k1o];
+        }
+      }
+    }
+  }
+  return null;
+}
