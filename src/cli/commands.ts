@@ -11,8 +11,8 @@ import { isDeadMount, isMounted, lazyUnmount, readMounts } from '../fuse/unmount
 import { createLogger, type LogLevel } from '../util/log.js'
 import { longestPrefix, relativeTo } from '../vfs/path.js'
 import type { MountInfo } from '../vfs/mount-table.js'
+import { UsageError } from './usage-error.js'
 
-export class UsageError extends Error {}
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error']
 

@@ -3,7 +3,9 @@
 
 import { VERSION } from '../version.js'
 import { USAGE } from './usage.js'
-import { UsageError, runMount, runUnmount, runWhich } from './commands.js'
+import { runMount, runUnmount, runWhich } from './commands.js'
+import { runGroup, runNs } from './ns-commands.js'
+import { UsageError } from './usage-error.js'
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -19,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
     mount: runMount,
     unmount: runUnmount,
     which: runWhich,
+    ns: runNs,
+    group: runGroup,
   }
   const run = commands[command]
   if (!run) throw new UsageError(`unknown command '${command}' (see meshfs --help)`)

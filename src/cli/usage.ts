@@ -7,6 +7,8 @@ Commands:
   mount MOUNTPOINT     start the node and mount its tree (foreground; Ctrl-C unmounts)
   unmount MOUNTPOINT   stop the daemon serving MOUNTPOINT and unmount it
   which PATH           print the handler that serves PATH on a running mount
+  ns ...               namespaces: create, list, get, delete
+  group ...            groups inside a namespace: list, create, nest, unnest, subgroups
 
 Options:
   -h, --help           show help (also after a command: meshfs mount --help)
@@ -40,5 +42,27 @@ Asks the daemon serving MOUNTPOINT to unmount and stop; a dead mount is detached
 
 Prints the handler that serves PATH on a running meshfs mount: its mount path, its kind and
 what it serves, and PATH relative to it.
+`,
+  ns: `Usage: meshfs ns <subcommand> [--data DIR] [--json]
+
+Namespaces of the running node (the daemon using --data DIR). NS is a namespace id or alias.
+
+  ns create ALIAS [--app ID] [--upgrade-policy automatic|lazy-on-access|coordinated] [--description TEXT]
+                       create a namespace, mounted at MOUNT/ALIAS (same as mkdir MOUNT/ALIAS)
+  ns list [--app ID]   the namespaces this node is a member of (for one application)
+  ns get NS            one namespace's details
+  ns delete NS [--force]
+                       delete a namespace from this node; it must be empty (like rmdir), unless
+                       --force, which deletes everything in it: irreversible
+`,
+  group: `Usage: meshfs group <subcommand> NS ... [--data DIR] [--json]
+
+Groups are the directories of a namespace; GROUP is a group id or its path inside the namespace.
+
+  group list NS                    every group, with its id and path (like find -type d)
+  group create NS PATH             create a group (like mkdir)
+  group nest NS PARENT CHILD       move CHILD under PARENT, keeping its id (like mv CHILD PARENT/)
+  group unnest NS GROUP            move GROUP to the top of the namespace (like mv GROUP .)
+  group subgroups NS GROUP         the groups directly inside GROUP (like ls)
 `,
 }

@@ -4,13 +4,19 @@
 import { MountTable } from '../vfs/mount-table.js'
 import { Vfs } from '../vfs/vfs.js'
 import type { Handler } from '../vfs/handler.js'
-import { MemoryHandler } from '../handlers/memory.js'
 import { ControlHandler } from '../handlers/control.js'
+import { RootHandler } from '../handlers/root.js'
+import { openLocalStore, type LocalStore } from '../store/local-store.js'
+import { socketPathOf } from '../client/client.js'
+import type { Server } from 'node:http'
 import { FuseMount } from '../fuse/mount.js'
 import type { Logger } from '../util/log.js'
 import { VERSION } from '../version.js'
 import { DataDirLock } from './data-dir.js'
 import { createHandler, type HandlerSpec } from './handler-specs.js'
+import { startControlServer } from './control-server.js'
+import { controlRoutes } from './control-routes.js'
+import { Namespaces } from './namespaces.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -29,6 +35,9 @@ export class Daemon {
   private constructor(
     readonly table: MountTable,
     readonly mount: FuseMount,
+    readonly namespaces: Namespaces,
+    private readonly store: LocalStore,
+    private readonly control: Server,
     private readonly lock: DataDirLock,
     private readonly log: Logger,
   ) {}
@@ -36,8 +45,18 @@ export class Daemon {
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const { log } = opts
     const lock = DataDirLock.acquire(opts.dataDir)
+    const cleanup: Array<() => void | Promise<void>> = [() => lock.release()]
     try {
-      const table = new MountTable(new MemoryHandler())
+      const store = openLocalStore(lock.dir)
+      cleanup.unshift(() => store.close())
+      let namespaces: Namespaces | undefined
+      const table = new MountTable(
+        new RootHandler(async (alias) => {
+          namespaces!.create({ alias })
+        }),
+      )
+      namespaces = new Namespaces(store, table, log.child('ns'))
+      namespaces.loadAll()
       const startedMs = Date.now()
       let mount: FuseMount | undefined
       table.mount('/.meshfs', new ControlHandler({
@@ -49,6 +68,7 @@ export class Daemon {
           startedAt: new Date(startedMs).toISOString(),
           uptimeSeconds: Math.round((Date.now() - startedMs) / 1000),
           openFiles: mount?.handles.size ?? 0,
+          namespaces: namespaces!.list().length,
         }),
         mounts: () => table.list(),
       }))
@@ -56,18 +76,20 @@ export class Daemon {
         table.mount(spec.path, await createHandler(spec))
         log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
       }
+      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces), log.child('control'))
+      cleanup.unshift(() => new Promise<void>((r) => control.close(() => r())))
       mount = new FuseMount(opts.mountpoint, new Vfs(table), {
         opTimeoutMs: opts.opTimeoutMs,
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const daemon = new Daemon(table, mount, lock, log)
+      const daemon = new Daemon(table, mount, namespaces, store, control, lock, log)
       daemon.watchHandlers()
       await mount.mount()
-      log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, pid ${process.pid})`)
+      log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, ${namespaces.list().length} namespaces, pid ${process.pid})`)
       return daemon
     } catch (err) {
-      lock.release()
+      for (const undo of cleanup) await undo()
       throw err
     }
   }
@@ -81,7 +103,9 @@ export class Daemon {
       await this.mount.unmount()
       this.log.info(`unmounted ${this.mount.mountpoint}`)
     } finally {
+      await new Promise<void>((r) => this.control.close(() => r()))
       for (const h of this.table.handlers()) await closeQuietly(h, this.log)
+      this.store.close()
       this.lock.release()
     }
   }

@@ -68,9 +68,22 @@ export class Vfs {
     return need(handler, 'unlink', 'EROFS').call(handler, rel)
   }
 
+  /**
+   * Removing a mount point asks the handler mounted there to remove its own root (a replicated
+   * namespace agrees when it is empty; most handlers answer EBUSY); if it agrees, it is unmounted.
+   */
   async rmdir(path: string): Promise<void> {
-    this.refuseMountPoint(path, 'rmdir', 'EBUSY')
-    const { handler, rel } = this.resolve(path)
+    const at = normalizePath(path)
+    if (this.table.isMountPoint(at) && !this.table.hasMountBelow(at)) {
+      const { handler } = this.resolve(at)
+      await need(handler, 'rmdir', 'EBUSY').call(handler, '/')
+      // The handler's owner may have unmounted it already (a deleted namespace does).
+      if (this.table.isMountPoint(at)) this.table.unmount(at)
+      await handler.close?.()
+      return
+    }
+    this.refuseMountPoint(at, 'rmdir', 'EBUSY')
+    const { handler, rel } = this.resolve(at)
     return need(handler, 'rmdir', 'EROFS').call(handler, rel)
   }
 

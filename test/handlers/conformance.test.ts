@@ -3,6 +3,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { DirHandler } from '../../src/handlers/dir.js'
 import { MemoryHandler } from '../../src/handlers/memory.js'
+import { ReplicatedHandler } from '../../src/handlers/replicated/handler.js'
+import { NamespaceReplica } from '../../src/handlers/replicated/replica.js'
+import { replicaStoreOf } from '../../src/daemon/namespaces.js'
+import { openLocalStore, openMemoryStore } from '../../src/store/local-store.js'
 import { runHandlerConformance } from './conformance.js'
 
 runHandlerConformance('memory', async () => ({ handler: new MemoryHandler(), cleanup: async () => {} }))
@@ -18,3 +22,32 @@ runHandlerConformance('dir', async () => {
     },
   }
 })
+
+function replicated(store: ReturnType<typeof openMemoryStore>) {
+  const replica = NamespaceReplica.create(replicaStoreOf(store), {
+    id: 'c0ffee00c0ffee00c0ffee00c0ffee00',
+    alias: 'conformance',
+    application: 'files',
+    upgradePolicy: 'lazy-on-access',
+    description: '',
+    createdMs: Date.now(),
+  })
+  return new ReplicatedHandler(replica, { removeNamespace: async () => {} })
+}
+
+runHandlerConformance('replicated (memory store)', async () => {
+  const store = openMemoryStore()
+  return { handler: replicated(store), cleanup: async () => store.close() }
+}, { atime: false })
+
+runHandlerConformance('replicated (SQLite store)', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfs-conf-db-'))
+  const store = openLocalStore(dir)
+  return {
+    handler: replicated(store),
+    cleanup: async () => {
+      store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}, { atime: false })

@@ -1,0 +1,143 @@
+// `meshfs ns ...` and `meshfs group ...`: namespaces and groups through the daemon's control
+// API (the same verbs as the TypeScript client). `--json` prints the daemon's answer as JSON.
+
+import { parseArgs } from 'node:util'
+import { connect, MeshfsError, type GroupInfo, type MeshfsClient, type NamespaceInfo, type UpgradePolicy } from '../client/client.js'
+import { defaultDataDir } from '../daemon/data-dir.js'
+import { UsageError } from './usage-error.js'
+
+const COMMON = {
+  data: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+function client(data: string | undefined): MeshfsClient {
+  return connect({ dataDir: data ?? defaultDataDir() })
+}
+
+function need(positionals: string[], names: string[], command: string): string[] {
+  if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]} (see meshfs ${command.split(' ')[0]} --help)`)
+  if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}'`)
+  return positionals
+}
+
+function print(json: boolean | undefined, value: unknown, human: () => string): void {
+  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human())
+}
+
+function describeNamespace(n: NamespaceInfo): string {
+  return [
+    `id:             ${n.id}`,
+    `alias:          ${n.alias}`,
+    `application:    ${n.application}`,
+    `upgrade policy: ${n.upgradePolicy}`,
+    `description:    ${n.description}`,
+    `created:        ${new Date(n.createdMs).toISOString()}`,
+  ].join('\n') + '\n'
+}
+
+function table(rows: string[][]): string {
+  if (rows.length === 0) return ''
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
+}
+
+function groupRows(groups: GroupInfo[]): string {
+  return table([['ID', 'PATH'], ...groups.map((g) => [g.id, g.path])])
+}
+
+/** Daemon errors that mean "your arguments are wrong" exit 2, like local argument errors. */
+async function run<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof MeshfsError && (err.code === 'EINVAL' || err.code === 'ENAMETOOLONG')) throw new UsageError(err.message)
+    throw err
+  }
+}
+
+export async function runNs(args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  switch (sub) {
+    case 'create': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { ...COMMON, app: { type: 'string' }, 'upgrade-policy': { type: 'string' }, description: { type: 'string' } },
+      })
+      const [alias] = need(positionals, ['ALIAS'], 'ns create')
+      const opts: { alias: string; upgradePolicy?: UpgradePolicy; description?: string } = { alias: alias! }
+      if (values['upgrade-policy'] !== undefined) opts.upgradePolicy = values['upgrade-policy'] as UpgradePolicy
+      if (values.description !== undefined) opts.description = values.description
+      const info = await run(() => client(values.data).createNamespace(values.app ?? 'files', opts))
+      print(values.json, info, () => `created namespace ${info.alias} (${info.id})\n`)
+      return 0
+    }
+    case 'list': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...COMMON, app: { type: 'string' } } })
+      need(positionals, [], 'ns list')
+      const c = client(values.data)
+      const list = await run(() => (values.app === undefined ? c.listNamespaces() : c.listNamespacesForApplication(values.app)))
+      print(values.json, list, () =>
+        table([['ID', 'ALIAS', 'APPLICATION', 'POLICY'], ...list.map((n) => [n.id, n.alias, n.application, n.upgradePolicy])]),
+      )
+      return 0
+    }
+    case 'get': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: COMMON })
+      const [ns] = need(positionals, ['NS'], 'ns get')
+      const info = await run(() => client(values.data).getNamespace(ns!))
+      print(values.json, info, () => describeNamespace(info))
+      return 0
+    }
+    case 'delete': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...COMMON, force: { type: 'boolean' } } })
+      const [ns] = need(positionals, ['NS'], 'ns delete')
+      const info = await run(() => client(values.data).deleteNamespace(ns!, { force: values.force ?? false }))
+      print(values.json, info, () => `deleted namespace ${info.alias} (${info.id}) from this node; this cannot be undone\n`)
+      return 0
+    }
+    default:
+      throw new UsageError(sub === undefined ? 'ns: missing subcommand (create, list, get, delete)' : `ns: unknown subcommand '${sub}'`)
+  }
+}
+
+export async function runGroup(args: string[]): Promise<number> {
+  const [sub, ...rest] = args
+  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: COMMON })
+  const c = client(values.data)
+  switch (sub) {
+    case 'list': {
+      const [ns] = need(positionals, ['NS'], 'group list')
+      const groups = await run(() => c.listNamespaceGroups(ns!))
+      print(values.json, groups, () => groupRows(groups))
+      return 0
+    }
+    case 'create': {
+      const [ns, path] = need(positionals, ['NS', 'PATH'], 'group create')
+      const g = await run(() => c.createGroupInNamespace(ns!, path!))
+      print(values.json, g, () => `created group ${g.path} (${g.id})\n`)
+      return 0
+    }
+    case 'nest': {
+      const [ns, parent, child] = need(positionals, ['NS', 'PARENT', 'CHILD'], 'group nest')
+      const g = await run(() => c.nestGroup(ns!, parent!, child!))
+      print(values.json, g, () => `group ${g.id} is now ${g.path}\n`)
+      return 0
+    }
+    case 'unnest': {
+      const [ns, group] = need(positionals, ['NS', 'GROUP'], 'group unnest')
+      const g = await run(() => c.unnestGroup(ns!, group!))
+      print(values.json, g, () => `group ${g.id} is now ${g.path}\n`)
+      return 0
+    }
+    case 'subgroups': {
+      const [ns, group] = need(positionals, ['NS', 'GROUP'], 'group subgroups')
+      const groups = await run(() => c.listSubgroups(ns!, group!))
+      print(values.json, groups, () => groupRows(groups))
+      return 0
+    }
+    default:
+      throw new UsageError(sub === undefined ? 'group: missing subcommand (list, create, nest, unnest, subgroups)' : `group: unknown subcommand '${sub}'`)
+  }
+}
