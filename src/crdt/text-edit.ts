@@ -222,7 +222,7 @@ function diffText(a: string, b: string, level: number, out: Script, budget: Budg
       return id;
     });
   const lineScript = new Script();
-  diff(intern(aLines), intern(bLines), lineScript, budget);
+  diffLines(intern(aLines), intern(bLines), ids.size, lineScript, budget);
 
   let ia = 0; // line indexes in a and b
   let ib = 0;
@@ -264,6 +264,55 @@ function diffText(a: string, b: string, level: number, out: Script, budget: Budg
     }
   }
   flush();
+}
+
+/**
+ * Myers over line ids `0..nIds-1`, first discarding lines that occur on one side only (as GNU
+ * diff does): they can never match, and Myers is quadratic in them (a reindented file has no
+ * line in common with its old self). Removing them keeps the script a shortest one.
+ */
+function diffLines(a: Int32Array, b: Int32Array, nIds: number, out: Script, budget: Budget): void {
+  const inA = new Uint8Array(nIds);
+  const inB = new Uint8Array(nIds);
+  for (const id of a) inA[id] = 1;
+  for (const id of b) inB[id] = 1;
+  const keepA = indexesWhere(a, inB);
+  const keepB = indexesWhere(b, inA);
+  const inner = new Script();
+  diff(
+    Int32Array.from(keepA, (i) => a[i]),
+    Int32Array.from(keepB, (i) => b[i]),
+    inner,
+    budget,
+  );
+  // Map the matches back; everything between two matches is deleted / inserted.
+  let fa = 0; // indexes into keepA / keepB
+  let fb = 0;
+  let oa = 0; // next unconsumed index in a / b
+  let ob = 0;
+  const ops = inner.ops;
+  for (let i = 0; i < ops.length; i += 2) {
+    const kind = ops[i];
+    const n = ops[i + 1];
+    if (kind === DEL) fa += n;
+    else if (kind === INS) fb += n;
+    else
+      for (let j = 0; j < n; j++, fa++, fb++) {
+        out.push(DEL, keepA[fa] - oa);
+        out.push(INS, keepB[fb] - ob);
+        out.push(EQ, 1);
+        oa = keepA[fa] + 1;
+        ob = keepB[fb] + 1;
+      }
+  }
+  out.push(DEL, a.length - oa);
+  out.push(INS, b.length - ob);
+}
+
+function indexesWhere(ids: Int32Array, present: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < ids.length; i++) if (present[ids[i]]) out.push(i);
+  return out;
 }
 
 /** Lines with their terminators ("\r\n" ends in "\n"), so joining them gives `s` back. */

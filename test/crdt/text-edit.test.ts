@@ -191,6 +191,10 @@ test('random (old, new) pairs: the text ends equal to new, replicas agree, no pa
 
 // ---- minimality -----------------------------------------------------------------------------
 
+// Quality tests pass a generous limit: they check what the diff finds, and a cold JIT on a slow
+// machine must not turn them into fallbacks.
+const GENEROUS: TextEditOptions = { timeLimitMs: 5000 };
+
 test('one character changed in the middle of 100 KB: only that character is replaced', () => {
   const rng = mulberry32(42);
   let base = '';
@@ -199,7 +203,7 @@ test('one character changed in the middle of 100 KB: only that character is repl
   const old = base.slice(0, mid) + 'a' + base.slice(mid);
   const next = base.slice(0, mid) + 'b' + base.slice(mid);
   const { text } = docWith(old);
-  const res = applyTextContent(text, next);
+  const res = applyTextContent(text, next, GENEROUS);
   assert.equal(text.toString(), next);
   assert.equal(res.fallback, false);
   assert.deepEqual([res.deleted, res.inserted], [1, 1]);
@@ -227,10 +231,33 @@ test('scattered small edits across 100 KB: diffed, not replaced', () => {
   lines.splice(1000, 0, 'a new line\n');
   const next = lines.join('');
   const { text } = docWith(old);
-  const res = applyTextContent(text, next);
+  const res = applyTextContent(text, next, GENEROUS);
   assert.equal(text.toString(), next);
   assert.equal(res.fallback, false);
   assert.deepEqual([res.deleted, res.inserted], [20, 20 + 'a new line\n'.length]);
+});
+
+/** 3000 lines of code-like text, ~140 KB. */
+const codeLines = (): string[] =>
+  Array.from({ length: 3000 }, (_, i) => `  const value${i} = compute(${i}, "x"); // é😀\n`);
+
+test('reformats touching every line (reindent, wrap in a block, CRLF, quotes) stay per-line', () => {
+  // No line of the new file equals one of the old: the line diff must not be quadratic in
+  // them, and each line's change must be found inside that line.
+  const lines = codeLines();
+  const old = lines.join('');
+  const cases: [string, string, number, number][] = [
+    ['reindent', lines.map((l) => '  ' + l).join(''), 0, 6000],
+    ['wrap in a block', ['if (x) {\n', ...lines.map((l) => '  ' + l), '}\n'].join(''), 0, 6011],
+    ['LF to CRLF', old.replace(/\n/g, '\r\n'), 0, 3000],
+    ['quotes', old.replace(/"/g, "'"), 6000, 6000],
+  ];
+  for (const [label, next, deleted, inserted] of cases) {
+    const { text } = docWith(old);
+    const res = applyTextContent(text, next, GENEROUS);
+    assert.equal(text.toString(), next, label);
+    assert.deepEqual([res.deleted, res.inserted, res.fallback], [deleted, inserted, false], label);
+  }
 });
 
 test('single-line texts: the edit is a shortest one (checked against an LCS table)', () => {
@@ -330,6 +357,18 @@ test('merge: two edits to different ends of the same line both survive', () => {
   );
   const want = [...base];
   want[9] = 'LINE 10 of the shared file 😀\n';
+  assert.equal(merged, want.join(''));
+});
+
+test('merge: A reindents the whole file (format on save) while B edits one line', () => {
+  const base = codeLines().slice(0, 200);
+  const merged = mergeCase(
+    base,
+    (l) => l.forEach((line, i) => (l[i] = '\t' + line.trimStart())),
+    (l) => (l[99] = l[99]!.replace('compute', 'recompute')),
+  );
+  const want = base.map((line) => '\t' + line.trimStart());
+  want[99] = want[99]!.replace('compute', 'recompute');
   assert.equal(merged, want.join(''));
 });
 
