@@ -9,12 +9,30 @@ import type { AttrChanges, Handler, OpenFile, OpenFlags, Stat, XattrSetMode } fr
 import { splitPath } from '../../vfs/path.js'
 import { checkUserXattr } from '../xattr-map.js'
 import type { NamespaceReplica } from './replica.js'
-import { snapshotOpen, WorkingCopy, WritableFile, type Publisher } from './resource-file.js'
+import { applyTextContent, isStrictText } from '../../crdt/text-edit.js'
+import {
+  bufferReader,
+  CHUNK,
+  decodeContentRef,
+  decodeManifest,
+  EMPTY_READER,
+  encodeContentRef,
+  encodeManifest,
+  isZero,
+  manifestReader,
+  TEXT_MAX,
+  type ContentReader,
+  type ContentRef,
+  type Manifest,
+} from './content.js'
+import { readerOpen, WritableFile, type Publisher } from './resource-file.js'
+import { WorkingCopy } from './working-copy.js'
 
 const ROOT = TreeDoc.ROOT
 
-/** Tree metadata keys of a resource (short: they are stored for every file). */
-const META = { hash: 'h', size: 's', mtime: 'm', target: 'l' } as const
+/** Tree metadata keys (short: they are stored for every node). `c` is a ContentRef. */
+const META = { content: 'c', target: 'l' } as const
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /** User xattrs live in tree metadata under this prefix (keys are limited to 64 bytes). */
 const XATTR_PREFIX = 'x.'
 const XATTR_NAME_MAX = 64 - XATTR_PREFIX.length
@@ -62,7 +80,10 @@ export class ReplicatedHandler implements Handler, Publisher {
   async open(path: string, flags: OpenFlags): Promise<OpenFile> {
     const node = this.node(path)
     if (node.kind === 'group') throw fsError('EISDIR', `${path} is a group`)
-    if (!flags.write) return snapshotOpen(Buffer.from(this.copies.get(node.id)?.contents() ?? this.content(node)))
+    if (!flags.write) {
+      const open = this.copies.get(node.id)
+      return readerOpen(open?.dirty ? bufferReader(open.contents()) : this.reader(node))
+    }
     const copy = this.workingCopy(node)
     if (flags.truncate) copy.truncate(0)
     return new WritableFile(copy, flags, this)
@@ -70,9 +91,9 @@ export class ReplicatedHandler implements Handler, Publisher {
 
   async create(path: string, mode: number, flags: OpenFlags): Promise<OpenFile> {
     const { parent, name } = this.parentAndName(path)
-    const mtime = String(Math.floor(Date.now() / 1000))
-    const id = this.change(path, (t) => t.create(parent, name, 'file', mode, { [META.mtime]: mtime }))
-    const copy = new WorkingCopy(id, Buffer.alloc(0))
+    const ref = encodeContentRef({ kind: 'e', size: 0, mtimeSec: nowSec() })
+    const id = this.change(path, (t) => t.create(parent, name, 'file', mode, { [META.content]: ref }))
+    const copy = new WorkingCopy(id, EMPTY_READER, this.replica.store)
     this.copies.set(id, copy)
     return new WritableFile(copy, flags, this)
   }
@@ -98,7 +119,12 @@ export class ReplicatedHandler implements Handler, Publisher {
     this.change(path, (t) => t.remove(node.id))
   }
 
-  /** POSIX rename: replaces a resource or an empty group at `to`; moving a group nests it. */
+  /**
+   * POSIX rename: replaces a resource or an empty group at `to`; moving a group nests it.
+   * Renaming a resource over another one (an editor's atomic save: write a temp file, rename it
+   * over the original) keeps the original's identity: the new content is applied to it as an
+   * edit, so its id and history stay and a concurrent edit elsewhere still merges.
+   */
   async rename(from: string, to: string): Promise<void> {
     const src = this.node(from)
     if (src.id === ROOT) throw fsError('EBUSY', 'the namespace root cannot be moved inside itself')
@@ -111,6 +137,7 @@ export class ReplicatedHandler implements Handler, Publisher {
       if (src.kind !== 'group' && existing.kind === 'group') throw fsError('EISDIR', `${to} is a group`)
       if (existing.kind === 'group' && this.tree.children(existing.id).length > 0) throw fsError('ENOTEMPTY', `${to} is not empty`)
     }
+    if (existing?.kind === 'file' && src.kind === 'file') return this.saveOver(src, existing, `${from} -> ${to}`)
     this.change(`${from} -> ${to}`, (t) => {
       if (existing) t.remove(existing.id)
       t.move(src.id, parent, name)
@@ -124,12 +151,13 @@ export class ReplicatedHandler implements Handler, Publisher {
       if (node.kind !== 'file') throw fsError(node.kind === 'group' ? 'EISDIR' : 'EINVAL', `truncate ${path}`)
       // A truncate by path acts on the bytes local writers share (O_TRUNC arrives this way).
       const open = this.copies.get(node.id)
-      const copy = open ?? new WorkingCopy(node.id, this.content(node))
+      const copy = open ?? new WorkingCopy(node.id, this.reader(node), this.replica.store)
       copy.truncate(c.size)
       this.publish(copy)
     }
     if (c.mtimeMs !== undefined && node.kind === 'file') {
-      this.change(path, (t) => t.setMeta(node.id, META.mtime, String(Math.floor(c.mtimeMs! / 1000))))
+      const ref = { ...this.contentRef(this.tree.get(node.id)), mtimeSec: Math.floor(c.mtimeMs / 1000) }
+      this.change(path, (t) => t.setMeta(node.id, META.content, encodeContentRef(ref)))
     }
     // uid/gid: every resource shows as owned by the mounting user; a chown is accepted and has
     // no effect, as on other single-owner file systems (vfat, sshfs).
@@ -197,28 +225,16 @@ export class ReplicatedHandler implements Handler, Publisher {
 
   // ---- Publisher: what open files call -------------------------------------------------------
 
-  /** Make the working copy the resource's content: blob first, then the tree points at it. */
+  /** Make the working copy the resource's content, stored before this returns. */
   publish(copy: WorkingCopy): void {
     if (!copy.dirty) return
-    const { id } = copy
-    copy.dirty = false
     // A file unlinked while open keeps working for its holder; its content goes nowhere (POSIX).
-    if (!this.tree.isLive(id)) return
-    const content = copy.contents()
-    try {
-      const hash = content.length > 0 ? this.replica.store.putBlob(content) : undefined
-      const mtime = String(Math.floor(Date.now() / 1000))
-      this.change(id, (t) => {
-        t.doc.transact(() => {
-          t.setMeta(id, META.hash, hash)
-          t.setMeta(id, META.size, content.length > 0 ? String(content.length) : undefined)
-          t.setMeta(id, META.mtime, mtime)
-        })
-      })
-    } catch (err) {
-      copy.dirty = true
-      throw err
+    if (!this.tree.isLive(copy.id)) {
+      copy.dirty = false
+      return
     }
+    const published = this.change(copy.id, (t) => this.writeContent(t, copy.id, copy))
+    copy.rebase(published)
   }
 
   release(copy: WorkingCopy): void {
@@ -229,8 +245,68 @@ export class ReplicatedHandler implements Handler, Publisher {
 
   private workingCopy(node: TreeNode): WorkingCopy {
     let copy = this.copies.get(node.id)
-    if (!copy) this.copies.set(node.id, (copy = new WorkingCopy(node.id, this.content(node))))
+    if (!copy) this.copies.set(node.id, (copy = new WorkingCopy(node.id, this.reader(node), this.replica.store)))
     return copy
+  }
+
+  /**
+   * Inside a tree change: store `copy`'s bytes as the content of `id`. Text becomes a minimal
+   * edit of its Y.Text; anything else (or anything big) becomes chunks, reusing unchanged ones.
+   */
+  private writeContent(t: TreeDoc, id: string, copy: WorkingCopy): ContentReader {
+    const size = copy.length
+    const mtimeSec = nowSec()
+    let ref: ContentRef
+    let reader: ContentReader
+    const small = size <= TEXT_MAX ? copy.contents() : undefined
+    if (size === 0) {
+      ref = { kind: 'e', size, mtimeSec }
+      reader = EMPTY_READER
+    } else if (small && isStrictText(small)) {
+      applyTextContent(this.replica.text(id), UTF8.decode(small))
+      ref = { kind: 't', size, mtimeSec }
+      reader = bufferReader(small)
+    } else {
+      const manifest: Manifest = { v: 1, size, chunk: CHUNK, chunks: [] }
+      for (let i = 0; i * CHUNK < size; i++) {
+        const reused = copy.reusableChunk(i)
+        if (reused !== undefined) {
+          manifest.chunks.push(reused)
+          continue
+        }
+        const bytes = copy.read(i * CHUNK, Math.min(CHUNK, size - i * CHUNK))
+        manifest.chunks.push(isZero(bytes) ? null : this.replica.store.putBlob(bytes))
+      }
+      ref = { kind: 'b', size, mtimeSec, manifest: this.replica.store.putBlob(encodeManifest(manifest)) }
+      reader = manifestReader(manifest, (h) => this.replica.store.getBlob(h))
+    }
+    t.setMeta(id, META.content, encodeContentRef(ref))
+    return reader
+  }
+
+  /** The atomic save: `src`'s content and mode go to `dst`, which keeps its id; `src` goes. */
+  private saveOver(src: TreeNode, dst: TreeNode, what: string): void {
+    const srcOpen = this.copies.get(src.id)
+    if (srcOpen?.dirty) this.publish(srcOpen)
+    const srcNow = this.tree.get(src.id)
+    const srcRef = this.contentRef(srcNow)
+    const dstCopy = this.copies.get(dst.id) ?? new WorkingCopy(dst.id, this.reader(dst), this.replica.store)
+    const published = this.change(what, (t) => {
+      let reader: ContentReader
+      if (srcRef.kind === 'b') {
+        // Chunks are immutable: the original can point at the same manifest.
+        t.setMeta(dst.id, META.content, encodeContentRef({ ...srcRef, mtimeSec: nowSec() }))
+        reader = this.reader(srcNow)
+      } else {
+        dstCopy.truncate(0)
+        dstCopy.write(this.reader(srcNow).read(0, srcRef.size), 0)
+        reader = this.writeContent(t, dst.id, dstCopy)
+      }
+      if (srcNow.mode !== dst.mode) t.setMode(dst.id, srcNow.mode)
+      t.remove(src.id)
+      return reader
+    })
+    dstCopy.rebase(published)
   }
 
   private node(path: string): TreeNode {
@@ -258,12 +334,24 @@ export class ReplicatedHandler implements Handler, Publisher {
     }
   }
 
-  private content(node: TreeNode): Buffer {
-    const hash = node.meta[META.hash]
-    if (!hash) return Buffer.alloc(0)
-    const blob = this.replica.store.getBlob(hash)
-    if (!blob) throw fsError('EIO', `the content ${hash} of ${node.id} is missing from the store`)
-    return Buffer.from(blob)
+  private contentRef(node: TreeNode): ContentRef {
+    return decodeContentRef(node.meta[META.content], Math.floor(this.replica.info.createdMs / 1000))
+  }
+
+  /** The published content of a resource: immutable, so also a reader's snapshot. */
+  private reader(node: TreeNode): ContentReader {
+    const ref = this.contentRef(node)
+    switch (ref.kind) {
+      case 'e':
+        return EMPTY_READER
+      case 't':
+        return bufferReader(Buffer.from(this.replica.text(node.id).toString(), 'utf8'))
+      case 'b': {
+        const bytes = this.replica.store.getBlob(ref.manifest!)
+        if (!bytes) throw fsError('EIO', `the manifest ${ref.manifest} of ${node.id} is missing from the store`)
+        return manifestReader(decodeManifest(bytes, ref.manifest!), (h) => this.replica.store.getBlob(h))
+      }
+    }
   }
 
   private statOf(node: TreeNode): Stat {
@@ -272,11 +360,14 @@ export class ReplicatedHandler implements Handler, Publisher {
       const t = info.createdMs
       return { kind: 'dir', mode: node.mode, size: 0, atimeMs: t, mtimeMs: t, ctimeMs: t, nlink: 2 }
     }
-    const mtimeMs = Number(node.meta[META.mtime] ?? Math.floor(info.createdMs / 1000)) * 1000
-    let size = node.kind === 'symlink' ? Buffer.byteLength(node.meta[META.target] ?? '') : Number(node.meta[META.size] ?? 0)
-    const open = this.copies.get(node.id)
-    if (open) size = open.length
-    return { kind: node.kind === 'symlink' ? 'symlink' : 'file', mode: node.mode, size, atimeMs: mtimeMs, mtimeMs, ctimeMs: mtimeMs, nlink: 1 }
+    if (node.kind === 'symlink') {
+      const t = info.createdMs
+      return { kind: 'symlink', mode: 0o777, size: Buffer.byteLength(node.meta[META.target] ?? ''), atimeMs: t, mtimeMs: t, ctimeMs: t, nlink: 1 }
+    }
+    const ref = this.contentRef(node)
+    const mtimeMs = ref.mtimeSec * 1000
+    const size = this.copies.get(node.id)?.length ?? ref.size
+    return { kind: 'file', mode: node.mode, size, atimeMs: mtimeMs, mtimeMs, ctimeMs: mtimeMs, nlink: 1 }
   }
 
   private shownAttrs(node: TreeNode): Record<string, string> {
@@ -294,4 +385,8 @@ export class ReplicatedHandler implements Handler, Publisher {
     }
     return attrs
   }
+}
+
+function nowSec(): number {
+  return Math.floor(Date.now() / 1000)
 }

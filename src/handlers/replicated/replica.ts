@@ -14,6 +14,7 @@ export interface ReplicaStore {
   appendUpdate(docId: string, update: Uint8Array): number
   loadDoc(docId: string): Uint8Array | undefined
   deleteDoc(docId: string): boolean
+  listDocs(prefix: string): string[]
   putBlob(bytes: Uint8Array): string
   getBlob(hash: string): Uint8Array | undefined
   /** Run `fn` so that all its appends commit together, or none does. */
@@ -24,9 +25,24 @@ export function treeDocId(namespaceId: string): string {
   return `tree:${namespaceId}`
 }
 
+/** A text resource's content doc: one Y.Text, its own Yjs document, stored beside the tree. */
+export function textDocId(namespaceId: string, resourceId: string): string {
+  return `text:${namespaceId}:${resourceId}`
+}
+
+/** Content docs kept loaded; the least recently used beyond this are unloaded. */
+const LOADED_TEXTS = 64
+
+interface LoadedDoc {
+  doc: Y.Doc
+  pending: Uint8Array[]
+}
+
 export class NamespaceReplica {
   private docState!: { doc: Y.Doc; tree: TreeDoc }
   private pending: Uint8Array[] = []
+  /** Loaded content docs by resource id, least recently used first. */
+  private readonly texts = new Map<string, LoadedDoc>()
 
   private constructor(readonly id: string, readonly store: ReplicaStore) {
     this.reload()
@@ -64,9 +80,28 @@ export class NamespaceReplica {
     return readNamespaceInfo(this.doc)
   }
 
+  /** The Y.Text of a text resource, loaded from the store on first use. */
+  text(resourceId: string): Y.Text {
+    let loaded = this.texts.get(resourceId)
+    if (loaded) {
+      this.texts.delete(resourceId)
+    } else {
+      const doc = new Y.Doc()
+      const stored = this.store.loadDoc(textDocId(this.id, resourceId))
+      if (stored) Y.applyUpdate(doc, stored)
+      loaded = { doc, pending: [] }
+      const target = loaded
+      doc.on('update', (update: Uint8Array) => target.pending.push(update))
+      this.unloadBeyond(LOADED_TEXTS - 1)
+    }
+    this.texts.set(resourceId, loaded)
+    return loaded.doc.getText('t')
+  }
+
   /**
-   * Run a local change; returns only after its updates are stored, all in one store transaction
-   * (a rename that replaces its target is a remove and a move: both land, or neither).
+   * Run a local change of the tree and/or content docs; returns only after its updates are
+   * stored, all in one store transaction (a rename that replaces its target is a remove and a
+   * move; a save is a text edit and a new size: both land, or neither).
    */
   change<T>(fn: (tree: TreeDoc) => T): T {
     let result: T
@@ -74,14 +109,21 @@ export class NamespaceReplica {
       result = fn(this.tree)
     } catch (err) {
       // A failed validation writes nothing; a failure halfway may have: keep memory = disk.
-      if (this.pending.length > 0) this.reload()
+      if (this.hasPending()) this.reload()
       throw err
     }
-    const updates = this.pending
+    const treeUpdates = this.pending
     this.pending = []
+    const textUpdates: Array<[string, Uint8Array[]]> = []
+    for (const [id, loaded] of this.texts) {
+      if (loaded.pending.length === 0) continue
+      textUpdates.push([id, loaded.pending])
+      loaded.pending = []
+    }
     try {
       this.store.atomically(() => {
-        for (const u of updates) this.store.appendUpdate(treeDocId(this.id), u)
+        for (const u of treeUpdates) this.store.appendUpdate(treeDocId(this.id), u)
+        for (const [id, updates] of textUpdates) for (const u of updates) this.store.appendUpdate(textDocId(this.id, id), u)
       })
     } catch (err) {
       this.reload()
@@ -90,14 +132,42 @@ export class NamespaceReplica {
     return result
   }
 
+  /** Forget a resource's content doc (the resource is gone or became binary). */
+  dropText(resourceId: string): void {
+    const loaded = this.texts.get(resourceId)
+    loaded?.doc.destroy()
+    this.texts.delete(resourceId)
+    this.store.deleteDoc(textDocId(this.id, resourceId))
+  }
+
+  private hasPending(): boolean {
+    if (this.pending.length > 0) return true
+    for (const loaded of this.texts.values()) if (loaded.pending.length > 0) return true
+    return false
+  }
+
+  private unloadBeyond(max: number): void {
+    for (const [id, loaded] of this.texts) {
+      if (this.texts.size <= max) return
+      if (loaded.pending.length > 0) continue
+      loaded.doc.destroy()
+      this.texts.delete(id)
+    }
+  }
+
   /** Forget the namespace's replicated state on this node (irreversible). */
   destroy(): void {
+    for (const loaded of this.texts.values()) loaded.doc.destroy()
+    this.texts.clear()
+    for (const doc of this.store.listDocs(`text:${this.id}:`)) this.store.deleteDoc(doc)
     this.docState.tree.destroy()
     this.docState.doc.destroy()
     this.store.deleteDoc(treeDocId(this.id))
   }
 
   private reload(): void {
+    for (const loaded of this.texts.values()) loaded.doc.destroy()
+    this.texts.clear()
     this.docState?.tree.destroy()
     this.docState?.doc.destroy()
     const doc = new Y.Doc()

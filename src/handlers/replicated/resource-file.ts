@@ -3,62 +3,11 @@
 // act on the same bytes). Nothing reaches the namespace until flush/fsync/close publishes the
 // working copy: that is the close-to-open contract other nodes see. A read-only open takes a
 // snapshot when it opens and keeps it: what a reader opened is its copy.
-// This first version holds content in one Buffer; content docs for text and chunked binaries
-// replace it (see the resources issue).
 
 import { fsError } from '../../vfs/errors.js'
 import type { OpenFile, OpenFlags } from '../../vfs/handler.js'
-
-export class WorkingCopy {
-  private buf: Buffer
-  private len: number
-  dirty = false
-  /** Open writable handles. */
-  refs = 0
-
-  constructor(readonly id: string, content: Buffer) {
-    this.buf = content
-    this.len = content.length
-  }
-
-  get length(): number {
-    return this.len
-  }
-
-  read(position: number, length: number): Buffer {
-    const end = Math.min(this.len, position + length)
-    return position >= end ? Buffer.alloc(0) : Buffer.from(this.buf.subarray(position, end))
-  }
-
-  write(data: Buffer, position: number): number {
-    this.ensure(position + data.length)
-    if (position > this.len) this.buf.fill(0, this.len, position)
-    data.copy(this.buf, position)
-    this.len = Math.max(this.len, position + data.length)
-    this.dirty = true
-    return data.length
-  }
-
-  truncate(size: number): void {
-    this.ensure(size)
-    if (size > this.len) this.buf.fill(0, this.len, size)
-    this.len = size
-    this.dirty = true
-  }
-
-  /** The current bytes (a view: copy it before keeping it past the next write). */
-  contents(): Buffer {
-    return this.buf.subarray(0, this.len)
-  }
-
-  /** Grow geometrically; bytes past `len` are zeroed when they come into use (a hole). */
-  private ensure(size: number): void {
-    if (size <= this.buf.length) return
-    const next = Buffer.alloc(Math.max(size, this.buf.length * 2, 4096))
-    this.buf.copy(next, 0, 0, this.len)
-    this.buf = next
-  }
-}
+import type { ContentReader } from './content.js'
+import type { WorkingCopy } from './working-copy.js'
 
 export interface Publisher {
   /** Store the working copy as the resource's content, if it changed. */
@@ -108,11 +57,11 @@ export class WritableFile implements OpenFile {
   }
 }
 
-/** A read-only open: the content as it was when opened. */
-export function snapshotOpen(content: Buffer): OpenFile {
+/** A read-only open: the content as it was when opened (published content is immutable). */
+export function readerOpen(content: ContentReader): OpenFile {
   return {
     async read(position, length) {
-      return content.subarray(Math.min(position, content.length), Math.min(position + length, content.length))
+      return Buffer.from(content.read(position, length))
     },
     async release() {},
   }
