@@ -49,6 +49,7 @@ export function replicaStoreOf(store: LocalStore): ReplicaStore {
     appendUpdate: (doc, u) => store.docs.appendUpdate(doc, u),
     loadDoc: (doc) => store.docs.loadDoc(doc),
     deleteDoc: (doc) => store.docs.deleteDoc(doc),
+    listDocs: (prefix) => store.docs.listDocs(prefix),
     putBlob: (b) => store.blobs.putBlob(b),
     getBlob: (h) => store.blobs.getBlob(h),
     atomically: (fn) => store.adapter.transaction(fn),
