@@ -55,7 +55,7 @@ export class Daemon {
           namespaces!.create({ alias })
         }),
       )
-      namespaces = new Namespaces(store, table, log.child('ns'))
+      namespaces = new Namespaces(store, table, lock.dir, log.child('ns'))
       namespaces.loadAll()
       const startedMs = Date.now()
       let mount: FuseMount | undefined

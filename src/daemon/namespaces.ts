@@ -13,6 +13,8 @@ import {
 import { TreeDoc } from '../crdt/tree.js'
 import { ReplicatedHandler } from '../handlers/replicated/handler.js'
 import { NamespaceReplica, type ReplicaStore } from '../handlers/replicated/replica.js'
+import { LocalArea } from '../handlers/replicated/local-area.js'
+import path from 'node:path'
 import type { LocalStore } from '../store/local-store.js'
 import type { Logger } from '../util/log.js'
 import { fsError } from '../vfs/errors.js'
@@ -41,6 +43,7 @@ export interface GroupInfo {
 interface Member {
   replica: NamespaceReplica
   handler: ReplicatedHandler
+  local: LocalArea
   mountPath: string
 }
 
@@ -60,7 +63,13 @@ export class Namespaces {
   private readonly members = new Map<string, Member>()
   private readonly replicaStore: ReplicaStore
 
-  constructor(private readonly store: LocalStore, private readonly table: MountTable, private readonly log: Logger) {
+  /** `dataDir/local/<namespace id>` holds each namespace's ignored, node-local files. */
+  constructor(
+    private readonly store: LocalStore,
+    private readonly table: MountTable,
+    private readonly dataDir: string,
+    private readonly log: Logger,
+  ) {
     this.replicaStore = replicaStoreOf(store)
   }
 
@@ -108,6 +117,7 @@ export class Namespaces {
     if (this.table.isMountPoint(member.mountPath)) this.table.unmount(member.mountPath)
     this.members.delete(info.id)
     member.replica.destroy()
+    member.local.destroy()
     this.log.info(`namespace ${info.alias} deleted (${info.id})${force ? ' with --force' : ''}`)
     return info
   }
@@ -166,13 +176,14 @@ export class Namespaces {
   private mount(replica: NamespaceReplica): void {
     const info = replica.info
     const mountPath = '/' + info.alias
+    const local = new LocalArea(path.join(this.dataDir, 'local', info.id))
     const handler = new ReplicatedHandler(replica, {
       removeNamespace: async () => {
         this.delete(info.id)
       },
-    })
+    }, local)
     this.table.mount(mountPath, handler)
-    this.members.set(info.id, { replica, handler, mountPath })
+    this.members.set(info.id, { replica, handler, local, mountPath })
   }
 
   private membership(): string[] {

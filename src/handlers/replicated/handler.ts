@@ -27,6 +27,8 @@ import {
 } from './content.js'
 import { readerOpen, WritableFile, type Publisher } from './resource-file.js'
 import { WorkingCopy } from './working-copy.js'
+import { IGNORE_FILE, IgnoreList } from './ignore.js'
+import type { LocalArea } from './local-area.js'
 
 const ROOT = TreeDoc.ROOT
 
@@ -52,12 +54,27 @@ export interface NamespaceHooks {
   removeNamespace(): Promise<void>
 }
 
+/**
+ * How long a resource renamed to an ignored name (vim's `foo` -> `foo~` backup) waits for a new
+ * file of its old name: when one comes, it *is* the resource again (same id, the new content an
+ * edit); when none comes in time, the resource is removed from the namespace.
+ */
+const REVIVE_WINDOW_MS = 10_000
+
 export class ReplicatedHandler implements Handler, Publisher {
   readonly kind = 'replicated'
   /** Working copies of resources open for writing on this node, by id. */
   private readonly copies = new Map<string, WorkingCopy>()
+  /** Resources renamed to an ignored name, hidden here until revived or removed: by parent/name. */
+  private readonly detached = new Map<string, { id: string; timer: NodeJS.Timeout }>()
+  private readonly hidden = new Set<string>()
+  private ignoreCache: { ref: string | undefined; list: IgnoreList } | undefined
 
-  constructor(readonly replica: NamespaceReplica, private readonly hooks: NamespaceHooks) {}
+  constructor(
+    readonly replica: NamespaceReplica,
+    private readonly hooks: NamespaceHooks,
+    private readonly local?: LocalArea,
+  ) {}
 
   get source(): string {
     return `namespace ${this.replica.info.alias} (${this.replica.id})`
@@ -68,16 +85,27 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async stat(path: string): Promise<Stat> {
+    const local = this.localFor(path)
+    if (local) return local.stat(path)
     return this.statOf(this.node(path))
   }
 
   async list(path: string): Promise<string[]> {
+    const local = this.localFor(path)
+    if (local) return local.list(path)
     const node = this.node(path)
     if (node.kind !== 'group') throw fsError('ENOTDIR', `${path} is not a group`)
-    return this.tree.children(node.id).map((c) => c.name)
+    const names = this.tree.children(node.id).filter((c) => !this.hidden.has(c.id)).map((c) => c.name)
+    if (!this.local) return names
+    const ignore = this.ignoreList()
+    const taken = new Set(names)
+    const junk = (await this.local.names(path)).filter((n) => ignore.matches(n) && !taken.has(n))
+    return names.concat(junk)
   }
 
   async open(path: string, flags: OpenFlags): Promise<OpenFile> {
+    const local = this.localFor(path)
+    if (local) return local.open(path, flags)
     const node = this.node(path)
     if (node.kind === 'group') throw fsError('EISDIR', `${path} is a group`)
     if (!flags.write) {
@@ -90,7 +118,16 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async create(path: string, mode: number, flags: OpenFlags): Promise<OpenFile> {
+    const local = this.localFor(path, true)
+    if (local) return local.create(path, mode, flags)
     const { parent, name } = this.parentAndName(path)
+    const revived = this.revive(parent, name)
+    if (revived) {
+      if (this.tree.get(revived).mode !== mode) this.change(path, (t) => t.setMode(revived, mode))
+      const copy = this.workingCopy(this.tree.get(revived))
+      copy.truncate(0)
+      return new WritableFile(copy, flags, this)
+    }
     const ref = encodeContentRef({ kind: 'e', size: 0, mtimeSec: nowSec() })
     const id = this.change(path, (t) => t.create(parent, name, 'file', mode, { [META.content]: ref }))
     const copy = new WorkingCopy(id, EMPTY_READER, this.replica.store)
@@ -99,17 +136,23 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async mkdir(path: string, mode: number): Promise<void> {
+    const local = this.localFor(path, true)
+    if (local) return local.mkdir(path, mode)
     const { parent, name } = this.parentAndName(path)
     this.change(path, (t) => t.create(parent, name, 'group', mode))
   }
 
   async unlink(path: string): Promise<void> {
+    const local = this.localFor(path)
+    if (local) return local.unlink(path)
     const node = this.node(path)
     if (node.kind === 'group') throw fsError('EISDIR', `${path} is a group`)
     this.change(path, (t) => t.remove(node.id))
   }
 
   async rmdir(path: string): Promise<void> {
+    const local = this.localFor(path)
+    if (local) return local.rmdir(path)
     const node = this.node(path)
     if (node.kind !== 'group') throw fsError('ENOTDIR', `${path} is not a group`)
     if (this.tree.children(node.id).length > 0) {
@@ -126,10 +169,16 @@ export class ReplicatedHandler implements Handler, Publisher {
    * edit, so its id and history stay and a concurrent edit elsewhere still merges.
    */
   async rename(from: string, to: string): Promise<void> {
+    const fromLocal = this.localFor(from)
+    const toLocal = this.localFor(to, true)
+    if (fromLocal && toLocal) return fromLocal.rename(from, to)
+    if (fromLocal) return this.adoptLocal(from, to)
+    if (toLocal) return this.detach(from, to)
     const src = this.node(from)
     if (src.id === ROOT) throw fsError('EBUSY', 'the namespace root cannot be moved inside itself')
     const { parent, name } = this.parentAndName(to)
-    const existingId = this.tree.lookup(parent, name)
+    const revived = this.revive(parent, name)
+    const existingId = revived ?? this.visibleLookup(parent, name)
     if (existingId === src.id) return
     const existing = existingId === undefined ? undefined : this.tree.get(existingId)
     if (existing) {
@@ -145,6 +194,8 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async setattr(path: string, c: AttrChanges): Promise<void> {
+    const local = this.localFor(path)
+    if (local) return local.setattr(path, c)
     const node = this.node(path)
     if (c.mode !== undefined) this.change(path, (t) => t.setMode(node.id, c.mode! & 0o7777))
     if (c.size !== undefined) {
@@ -164,18 +215,23 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async symlink(target: string, path: string): Promise<void> {
+    const local = this.localFor(path, true)
+    if (local) return local.symlink(target, path)
     if (Buffer.byteLength(target) > 1024) throw fsError('ENAMETOOLONG', 'symlink targets are limited to 1024 bytes here')
     const { parent, name } = this.parentAndName(path)
     this.change(path, (t) => t.create(parent, name, 'symlink', 0o777, { [META.target]: target }))
   }
 
   async readlink(path: string): Promise<string> {
+    const local = this.localFor(path)
+    if (local) return local.readlink(path)
     const node = this.node(path)
     if (node.kind !== 'symlink') throw fsError('EINVAL', `${path} is not a symlink`)
     return node.meta[META.target] ?? ''
   }
 
   async getxattr(path: string, name: string): Promise<Buffer> {
+    if (this.localFor(path)) throw fsError('ENODATA', `no attribute ${name} (an ignored, local file)`)
     const node = this.node(path)
     const shown = this.shownAttrs(node)
     if (Object.hasOwn(shown, name)) return Buffer.from(shown[name]!)
@@ -185,6 +241,7 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async listxattr(path: string): Promise<string[]> {
+    if (this.localFor(path)) return []
     const node = this.node(path)
     const stored = Object.keys(node.meta)
       .filter((k) => k.startsWith(XATTR_PREFIX))
@@ -193,6 +250,7 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async setxattr(path: string, name: string, value: Buffer, mode: XattrSetMode): Promise<void> {
+    if (this.localFor(path)) throw fsError('ENOTSUP', 'ignored, local files keep no attributes')
     const node = this.node(path)
     if (name === ATTR.policy || name === ATTR.description) {
       if (node.id !== ROOT) throw fsError('ENOTSUP', `${name} belongs to the namespace root`)
@@ -216,11 +274,127 @@ export class ReplicatedHandler implements Handler, Publisher {
   }
 
   async removexattr(path: string, name: string): Promise<void> {
+    if (this.localFor(path)) throw fsError('ENODATA', `no attribute ${name}`)
     const node = this.node(path)
     if (name.startsWith('user.meshfs.')) throw fsError('EPERM', `${name} cannot be removed`)
     const key = XATTR_PREFIX + name.slice(5)
     if (!name.startsWith('user.') || node.meta[key] === undefined) throw fsError('ENODATA', `no attribute ${name}`)
     this.change(path, (t) => t.setMeta(node.id, key, undefined))
+  }
+
+  /** Unmount: settle what waits for a revival, so the namespace says what the user did. */
+  async close(): Promise<void> {
+    for (const [key, { id, timer }] of this.detached) {
+      clearTimeout(timer)
+      this.detached.delete(key)
+      this.removeDetached(id)
+    }
+  }
+
+  // ---- ignored files ---------------------------------------------------------------------------
+
+  private ignoreList(): IgnoreList {
+    const fileId = this.tree.lookup(ROOT, IGNORE_FILE)
+    const node = fileId === undefined ? undefined : this.tree.find(fileId)
+    const ref = node?.kind === 'file' ? node.meta[META.content] : undefined
+    if (!this.ignoreCache || this.ignoreCache.ref !== ref) {
+      const text = node?.kind === 'file' ? this.reader(node).read(0, TEXT_MAX).toString('utf8') : undefined
+      this.ignoreCache = { ref, list: IgnoreList.fromFile(text) }
+    }
+    return this.ignoreCache.list
+  }
+
+  /**
+   * The local area's handler when `path` is ignored (a name on it matches the ignore list), after
+   * checking that the tracked part above it exists; `creating` also makes its folders there.
+   */
+  private localFor(path: string, creating = false): LocalArea['handler'] | undefined {
+    if (!this.local) return undefined
+    const segs = splitPath(path)
+    const ignore = this.ignoreList()
+    const first = segs.findIndex((s) => ignore.matches(s))
+    if (first < 0) return undefined
+    const above = this.tree.resolvePath(segs.slice(0, first))
+    if (above === undefined || this.hidden.has(above) || this.tree.get(above).kind !== 'group') {
+      throw fsError('ENOENT', `/${segs.slice(0, first).join('/')} does not exist in namespace ${this.replica.info.alias}`)
+    }
+    if (creating) this.local.ensureParent(path)
+    return this.local.handler
+  }
+
+  /** An ignored file renamed to a tracked name (a save through a `*.tmp` file): it joins the namespace. */
+  private async adoptLocal(from: string, to: string): Promise<void> {
+    const local = this.local!.handler
+    const st = await local.stat(from)
+    if (st.kind !== 'file') throw fsError('EXDEV', `${from} is an ignored ${st.kind}: it can only be copied into the namespace`)
+    const src = await local.open(from, { read: true, write: false, append: false, truncate: false })
+    const { parent, name } = this.parentAndName(to)
+    const targetId = this.revive(parent, name) ?? this.visibleLookup(parent, name)
+    const target = targetId === undefined ? undefined : this.tree.get(targetId)
+    if (target?.kind === 'group') throw fsError('EISDIR', `${to} is a group`)
+    const id = target?.id ?? this.change(to, (t) => t.create(parent, name, 'file', st.mode, { [META.content]: encodeContentRef({ kind: 'e', size: 0, mtimeSec: nowSec() }) }))
+    const copy = this.copies.get(id) ?? new WorkingCopy(id, this.reader(this.tree.get(id)), this.replica.store)
+    try {
+      copy.truncate(0)
+      for (let at = 0; at < st.size; at += CHUNK) copy.write(await src.read(at, Math.min(CHUNK, st.size - at)), at)
+    } finally {
+      await src.release()
+    }
+    const published = this.change(to, (t) => {
+      const reader = this.writeContent(t, id, copy)
+      if (this.tree.get(id).mode !== st.mode) t.setMode(id, st.mode)
+      return reader
+    })
+    copy.rebase(published)
+    await local.unlink(from)
+  }
+
+  /** A tracked resource renamed to an ignored name: its bytes go local, and it waits to be revived. */
+  private async detach(from: string, to: string): Promise<void> {
+    const node = this.node(from)
+    if (node.kind !== 'file') throw fsError('EXDEV', `${from} is a ${node.kind}: it cannot become an ignored, local file`)
+    const local = this.local!.handler
+    const open = this.copies.get(node.id)
+    const reader = open?.dirty ? bufferReader(open.contents()) : this.reader(node)
+    await local.unlink(to).catch(() => undefined)
+    const out = await local.create(to, node.mode, { read: true, write: true, append: false, truncate: false })
+    try {
+      for (let at = 0; at < reader.size; at += CHUNK) await out.write!(Buffer.from(reader.read(at, CHUNK)), at)
+    } finally {
+      await out.release()
+    }
+    const key = `${node.parentId}/${node.name}`
+    this.hidden.add(node.id)
+    const timer = setTimeout(() => {
+      if (this.detached.get(key)?.id !== node.id) return
+      this.detached.delete(key)
+      this.removeDetached(node.id)
+    }, REVIVE_WINDOW_MS)
+    timer.unref()
+    this.detached.set(key, { id: node.id, timer })
+  }
+
+  /** The detached resource waiting at parent/name, made visible again, or undefined. */
+  private revive(parent: string, name: string): string | undefined {
+    const key = `${parent}/${name}`
+    const waiting = this.detached.get(key)
+    if (!waiting) return undefined
+    clearTimeout(waiting.timer)
+    this.detached.delete(key)
+    this.hidden.delete(waiting.id)
+    return this.tree.isLive(waiting.id) ? waiting.id : undefined
+  }
+
+  private removeDetached(id: string): void {
+    this.hidden.delete(id)
+    // Removed elsewhere meanwhile is the same outcome; anything else is the store refusing,
+    // which leaves the resource in place: visible again, nothing lost.
+    if (this.tree.isLive(id)) this.change(id, (t) => t.remove(id))
+  }
+
+  private visibleLookup(parent: string, name: string): string | undefined {
+    const id = this.tree.lookup(parent, name)
+    return id === undefined || this.hidden.has(id) ? undefined : id
   }
 
   // ---- Publisher: what open files call -------------------------------------------------------
@@ -311,7 +485,7 @@ export class ReplicatedHandler implements Handler, Publisher {
 
   private node(path: string): TreeNode {
     const id = this.tree.resolvePath(splitPath(path))
-    if (id === undefined) throw fsError('ENOENT', `${path} does not exist in namespace ${this.replica.info.alias}`)
+    if (id === undefined || this.hidden.has(id)) throw fsError('ENOENT', `${path} does not exist in namespace ${this.replica.info.alias}`)
     return this.tree.get(id)
   }
 
