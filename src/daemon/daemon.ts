@@ -57,6 +57,7 @@ export class Daemon {
       )
       namespaces = new Namespaces(store, table, lock.dir, log.child('ns'))
       namespaces.loadAll()
+      namespaces.collectGarbage()
       const startedMs = Date.now()
       let mount: FuseMount | undefined
       table.mount('/.meshfs', new ControlHandler({

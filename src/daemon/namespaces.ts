@@ -81,6 +81,18 @@ export class Namespaces {
     }
   }
 
+  /**
+   * Remove the blobs no live resource refers to any more. Run at start-up, before anything is
+   * open: a reader holds on to the chunks it opened, which the tree may no longer name.
+   */
+  collectGarbage(): number {
+    const live = new Set<string>()
+    for (const m of this.members.values()) m.handler.referencedBlobs(live)
+    const removed = this.store.blobs.gcBlobs(live).length
+    if (removed > 0) this.log.info(`removed ${removed} blobs no resource refers to`)
+    return removed
+  }
+
   create(opts: CreateNamespaceOptions): NamespaceInfo {
     const alias = this.checkAlias(opts.alias)
     const info: NamespaceInfo = {

@@ -291,6 +291,25 @@ export class ReplicatedHandler implements Handler, Publisher {
     }
   }
 
+  /** Every blob the live resources of this namespace refer to: manifests and their chunks. */
+  referencedBlobs(into: Set<string> = new Set()): Set<string> {
+    const walk = (id: string) => {
+      for (const child of this.tree.children(id)) {
+        if (child.kind === 'group') walk(child.id)
+        else if (child.kind === 'file') {
+          const ref = this.contentRef(child)
+          if (ref.kind !== 'b') continue
+          into.add(ref.manifest!)
+          const bytes = this.replica.store.getBlob(ref.manifest!)
+          if (bytes) for (const c of decodeManifest(bytes, ref.manifest!).chunks) if (c) into.add(c)
+        }
+      }
+    }
+    walk(ROOT)
+    for (const copy of this.copies.values()) for (const h of copy.spilledHashes()) into.add(h)
+    return into
+  }
+
   // ---- ignored files ---------------------------------------------------------------------------
 
   private ignoreList(): IgnoreList {
