@@ -3,19 +3,12 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { errnoOf as code } from '../errno-of.js'
 import type { Handler, OpenFlags } from '../../src/vfs/handler.js'
 
 const RW: OpenFlags = { read: true, write: true, append: false, truncate: false }
 const RO: OpenFlags = { read: true, write: false, append: false, truncate: false }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'no error'
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
-  }
-}
 
 async function write(h: Handler, path: string, text: string): Promise<void> {
   const f = await h.create!(path, 0o644, RW)

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { errnoOf as code } from '../errno-of.js'
 import { MemoryHandler } from '../../src/handlers/memory.js'
 import { TimeHandler } from '../../src/handlers/time.js'
 import type { Handler } from '../../src/vfs/handler.js'
@@ -10,14 +11,6 @@ import { Vfs } from '../../src/vfs/vfs.js'
 
 const RW = { read: true, write: true, append: false, truncate: false }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-    return 'no error'
-  } catch (err) {
-    return (err as { code?: string }).code ?? String(err)
-  }
-}
 
 /** A handler with nothing but the required verbs: every optional verb is missing. */
 const bare: Handler = {
