@@ -9,6 +9,7 @@ import { defaultDataDir } from '../daemon/data-dir.js'
 import { parseHandlerSpec, SpecError, type HandlerSpec } from '../daemon/handler-specs.js'
 import { isDeadMount, isMounted, lazyUnmount, readMounts } from '../fuse/unmount.js'
 import { createLogger, type LogLevel } from '../util/log.js'
+import { DEFAULT_SYNC_OPTIONS } from '../net/sync-node.js'
 import { longestPrefix, relativeTo } from '../vfs/path.js'
 import type { MountInfo } from '../vfs/mount-table.js'
 import { UsageError } from './usage-error.js'
@@ -34,6 +35,9 @@ export async function runMount(args: string[]): Promise<number> {
       'allow-other': { type: 'boolean' },
       'log-level': { type: 'string' },
       'debug-fuse': { type: 'boolean' },
+      listen: { type: 'string' },
+      'max-frame-bytes': { type: 'string' },
+      'max-connections-per-peer': { type: 'string' },
     },
   })
   const mountpoint = onePositional(positionals, 'MOUNTPOINT', 'mount')
@@ -51,6 +55,12 @@ export async function runMount(args: string[]): Promise<number> {
   }
   const timeoutSec = Number(values['op-timeout'] ?? '120')
   if (!Number.isFinite(timeoutSec) || timeoutSec < 0) throw new UsageError(`--op-timeout: expected seconds >= 0, got '${values['op-timeout']}'`)
+  const listen = parseListen(values.listen ?? '127.0.0.1')
+  const sync = {
+    ...DEFAULT_SYNC_OPTIONS,
+    maxFrameBytes: positive(values['max-frame-bytes'], '--max-frame-bytes', DEFAULT_SYNC_OPTIONS.maxFrameBytes),
+    maxConnectionsPerPeer: positive(values['max-connections-per-peer'], '--max-connections-per-peer', DEFAULT_SYNC_OPTIONS.maxConnectionsPerPeer),
+  }
   const level = (values['log-level'] ?? 'info') as LogLevel
   if (!LEVELS.includes(level)) throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}`)
   const log = createLogger(level)
@@ -63,6 +73,8 @@ export async function runMount(args: string[]): Promise<number> {
       dataDir: values.data ?? defaultDataDir(),
       handlers,
       opTimeoutMs: timeoutSec * 1000,
+      listen,
+      sync,
       allowOther: values['allow-other'] ?? false,
       debugFuse: values['debug-fuse'] ?? false,
       log,
@@ -96,6 +108,22 @@ export async function runMount(args: string[]): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'))
     process.on('SIGTERM', () => stop('SIGTERM'))
   })
+}
+
+/** `HOST`, `HOST:PORT` or `[IPv6]:PORT`; without a port, the daemon reuses the last one. */
+function parseListen(text: string): { host: string; port: number | undefined } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(text)
+  if (!m) throw new UsageError(`--listen: expected HOST or HOST:PORT, got '${text}'`)
+  const port = m[3] === undefined ? undefined : Number(m[3])
+  if (port !== undefined && port > 65535) throw new UsageError(`--listen: port ${port} is out of range`)
+  return { host: m[1] ?? m[2]!, port }
+}
+
+function positive(text: string | undefined, flag: string, fallback: number): number {
+  if (text === undefined) return fallback
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag}: expected a positive whole number, got '${text}'`)
+  return n
 }
 
 async function prepareMountpoint(mountpoint: string, mkdir: boolean, note: (m: string) => void): Promise<void> {

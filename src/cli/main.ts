@@ -4,7 +4,7 @@
 import { VERSION } from '../version.js'
 import { USAGE } from './usage.js'
 import { runMount, runUnmount, runWhich } from './commands.js'
-import { runGroup, runNs } from './ns-commands.js'
+import { runGroup, runInvite, runJoin, runNs } from './ns-commands.js'
 import { UsageError } from './usage-error.js'
 
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
     which: runWhich,
     ns: runNs,
     group: runGroup,
+    invite: runInvite,
+    join: runJoin,
   }
   const run = commands[command]
   if (!run) throw new UsageError(`unknown command '${command}' (see meshfs --help)`)

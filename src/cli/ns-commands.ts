@@ -141,3 +141,41 @@ export async function runGroup(args: string[]): Promise<number> {
       throw new UsageError(sub === undefined ? 'group: missing subcommand (list, create, nest, unnest, subgroups)' : `group: unknown subcommand '${sub}'`)
   }
 }
+
+export async function runInvite(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...COMMON, recursive: { type: 'boolean' }, expires: { type: 'string' }, 'expires-at': { type: 'string' }, uses: { type: 'string' } },
+  })
+  const [ns] = need(positionals, ['NS'], 'invite')
+  if (values.expires !== undefined && values['expires-at'] !== undefined) throw new UsageError('invite: give --expires or --expires-at, not both')
+  const opts: { recursive?: boolean; expires?: string; expiresAtMs?: number; uses?: number } = { recursive: values.recursive ?? false }
+  if (values.expires !== undefined) opts.expires = values.expires
+  if (values['expires-at'] !== undefined) opts.expiresAtMs = wholeNumber(values['expires-at'], '--expires-at')
+  if (values.uses !== undefined) opts.uses = wholeNumber(values.uses, '--uses')
+  const token = await run(() => client(values.data).createNamespaceInvitation(ns!, opts))
+  print(values.json, { token }, () => token + '\n')
+  return 0
+}
+
+export async function runJoin(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
+  const [given] = need(positionals, ['TOKEN'], 'join')
+  const token = given === '-' ? await readStdin() : given!
+  const info = await run(() => client(values.data).joinNamespace(token))
+  print(values.json, info, () => (info.alias ? `joined namespace ${info.alias} (${info.id})\n` : `joined namespace ${info.id}; it appears once its first sync arrives\n`))
+  return 0
+}
+
+function wholeNumber(text: string, flag: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag}: expected a positive whole number, got '${text}'`)
+  return n
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8').trim()
+}

@@ -9,6 +9,8 @@ Commands:
   which PATH           print the handler that serves PATH on a running mount
   ns ...               namespaces: create, list, get, delete
   group ...            groups inside a namespace: list, create, nest, unnest, subgroups
+  invite NS            print an invitation token for another node to join NS
+  join TOKEN|-         join a namespace with a token (- reads it from stdin)
 
 Options:
   -h, --help           show help (also after a command: meshfs mount --help)
@@ -28,6 +30,10 @@ Options:
                              dir:FOLDER      a host folder, kept current
                              time            read-only clock files (Fan's TimeNamespace)
                              module:FILE[?ARG]  a JavaScript module whose default export is a handler
+  --listen HOST[:PORT]     where peers reach this node (default 127.0.0.1, on the port used last
+                           time, else a free one; .meshfs/status shows the URL)
+  --max-frame-bytes N      close a peer connection that sends a larger frame (default 16 MiB)
+  --max-connections-per-peer N  (default 4)
   --op-timeout SECONDS     answer ETIMEDOUT when one operation takes longer (default 120; 0 = never)
   --mkdir                  create MOUNTPOINT if it does not exist
   --allow-other            let other users use the mount (needs user_allow_other in /etc/fuse.conf unless root)
@@ -64,5 +70,17 @@ Groups are the directories of a namespace; GROUP is a group id or its path insid
   group nest NS PARENT CHILD       move CHILD under PARENT, keeping its id (like mv CHILD PARENT/)
   group unnest NS GROUP            move GROUP to the top of the namespace (like mv GROUP .)
   group subgroups NS GROUP         the groups directly inside GROUP (like ls)
+`,
+  invite: `Usage: meshfs invite NS [--recursive] [--expires DURATION | --expires-at UNIX_MS] [--uses N] [--data DIR] [--json]
+
+Prints a signed invitation token (JSON) for namespace NS: the namespace id, this node's key and
+address, expiry (DURATION as 90s, 30m, 1h, 7d; default 24h) and how many nodes may use it
+(default 1). Give it to the other node's owner: meshfs join TOKEN.
+`,
+  join: `Usage: meshfs join TOKEN|- [--data DIR] [--json]
+
+Joins the namespace a token invites to: connects to the inviter, proves this node's key, is
+recorded as a member, syncs, and mounts the namespace. '-' reads the token from stdin.
+Expired, tampered, used-up or malformed tokens are refused and nothing is joined.
 `,
 }

@@ -119,6 +119,25 @@ export class MeshfsClient {
   listSubgroups(namespace: string, group: string): Promise<GroupInfo[]> {
     return call(this.dataDir, 'listSubgroups', { namespace, group })
   }
+
+  /** A signed token another node redeems with joinNamespace. */
+  async createNamespaceInvitation(namespace: string, opts: InvitationOptions = {}): Promise<string> {
+    return (await call<{ token: string }>(this.dataDir, 'createNamespaceInvitation', { namespace, ...opts })).token
+  }
+
+  /** Redeem an invitation: connect to the inviter, prove this node's key, sync, mount. */
+  joinNamespace(token: string): Promise<NamespaceInfo> {
+    return call(this.dataDir, 'joinNamespace', { token })
+  }
+}
+
+export interface InvitationOptions {
+  recursive?: boolean
+  /** A duration: `90s`, `30m`, `1h`, `7d` (default 24 h). */
+  expires?: string
+  expiresAtMs?: number
+  /** How many nodes may join with it (default 1). */
+  uses?: number
 }
 
 export function connect(opts: ConnectOptions): MeshfsClient {

@@ -4,6 +4,8 @@
 import type { ControlRoute } from './control-server.js'
 import { ControlError } from './control-server.js'
 import type { Namespaces } from './namespaces.js'
+import { parseDuration, parseToken } from '../net/invitation.js'
+import type { SyncNode } from '../net/sync-node.js'
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key]
@@ -18,8 +20,68 @@ function optStr(body: Record<string, unknown>, key: string): string | undefined 
   return v
 }
 
-export function controlRoutes(ns: Namespaces): Record<string, ControlRoute> {
+function optNum(body: Record<string, unknown>, key: string): number | undefined {
+  const v = body[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new ControlError('EINVAL', `${key} must be a positive whole number`)
+  return v
+}
+
+/** How long a joined namespace may take to arrive before `join` answers anyway. */
+const ARRIVAL_WAIT_MS = 10_000
+
+export function controlRoutes(ns: Namespaces, sync: SyncNode): Record<string, ControlRoute> {
   return {
+    createNamespaceInvitation: async (b) => {
+      const expires = optStr(b, 'expires')
+      let expiresAtMs = optNum(b, 'expiresAtMs') ?? Date.now() + 24 * 3600_000
+      if (expires !== undefined) {
+        try {
+          expiresAtMs = Date.now() + parseDuration(expires)
+        } catch (err) {
+          throw new ControlError('EINVAL', (err as Error).message)
+        }
+      }
+      const token = ns.createInvitation(str(b, 'namespace'), {
+        addresses: [sync.url],
+        recursive: b.recursive === true,
+        expiresAtMs,
+        uses: optNum(b, 'uses') ?? 1,
+      })
+      return { token }
+    },
+    joinNamespace: async (b) => {
+      const text = str(b, 'token').trim()
+      let token
+      try {
+        token = parseToken(text)
+      } catch (err) {
+        throw new ControlError('EINVAL', `bad invitation: ${(err as Error).message}`)
+      }
+      let nsId: string | undefined
+      const failures: string[] = []
+      for (const url of token.addrs) {
+        try {
+          nsId = await sync.join(url, text, token.inviter)
+          sync.keepConnected(url, token.inviter)
+          break
+        } catch (err) {
+          const code = (err as { code?: string }).code
+          if (code && code !== 'ECONNREFUSED') throw new ControlError('EACCES', `invitation refused (${code}): ${(err as Error).message}`)
+          failures.push((err as Error).message)
+        }
+      }
+      if (!nsId) throw new ControlError('EHOSTUNREACH', `could not reach the inviter: ${failures.join('; ')}`)
+      const deadline = Date.now() + ARRIVAL_WAIT_MS
+      while (Date.now() < deadline) {
+        try {
+          return ns.get(nsId)
+        } catch {
+          await new Promise((r) => setTimeout(r, 50))
+        }
+      }
+      return { id: nsId, pending: true }
+    },
     createNamespace: async (b) => {
       const opts: Parameters<Namespaces['create']>[0] = { alias: str(b, 'alias') }
       const application = optStr(b, 'application')

@@ -17,12 +17,17 @@ import { createHandler, type HandlerSpec } from './handler-specs.js'
 import { startControlServer } from './control-server.js'
 import { controlRoutes } from './control-routes.js'
 import { Namespaces } from './namespaces.js'
+import { Identity } from '../net/identity.js'
+import { SyncNode, type SyncOptions } from '../net/sync-node.js'
 
 export interface DaemonOptions {
   mountpoint: string
   dataDir: string
   handlers: HandlerSpec[]
   opTimeoutMs: number
+  /** Where peers reach this node; port undefined: the one used last time, else any free one. */
+  listen: { host: string; port: number | undefined }
+  sync: Omit<SyncOptions, 'listenHost' | 'listenPort'>
   allowOther?: boolean
   debugFuse?: boolean
   log: Logger
@@ -36,6 +41,7 @@ export class Daemon {
     readonly table: MountTable,
     readonly mount: FuseMount,
     readonly namespaces: Namespaces,
+    readonly sync: SyncNode,
     private readonly store: LocalStore,
     private readonly control: Server,
     private readonly lock: DataDirLock,
@@ -55,9 +61,19 @@ export class Daemon {
           namespaces!.create({ alias })
         }),
       )
-      namespaces = new Namespaces(store, table, lock.dir, log.child('ns'))
+      const identity = Identity.loadOrCreate(lock.dir)
+      namespaces = new Namespaces(store, table, lock.dir, identity, log.child('ns'))
+      const port = opts.listen.port ?? store.meta.getMeta<number>('listen-port') ?? 0
+      const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'))
+      namespaces.onHeld = (ns) => sync.watch(ns)
+      namespaces.onDropped = (ns) => sync.unwatch(ns)
       namespaces.loadAll()
       namespaces.collectGarbage()
+      await sync.start()
+      cleanup.unshift(() => sync.stop())
+      const bound = Number(new URL(sync.url).port)
+      if (store.meta.getMeta<number>('listen-port') !== bound) store.meta.setMeta('listen-port', bound)
+      for (const peer of namespaces.peers()) sync.keepConnected(peer.url, peer.publicKey)
       const startedMs = Date.now()
       let mount: FuseMount | undefined
       table.mount('/.meshfs', new ControlHandler({
@@ -70,6 +86,9 @@ export class Daemon {
           uptimeSeconds: Math.round((Date.now() - startedMs) / 1000),
           openFiles: mount?.handles.size ?? 0,
           namespaces: namespaces!.list().length,
+          nodeId: identity.publicKey,
+          url: sync.url,
+          connectedPeers: sync.peerCount(),
         }),
         mounts: () => table.list(),
       }))
@@ -77,14 +96,14 @@ export class Daemon {
         table.mount(spec.path, await createHandler(spec))
         log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
       }
-      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces), log.child('control'))
+      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces, sync), log.child('control'))
       cleanup.unshift(() => new Promise<void>((r) => control.close(() => r())))
       mount = new FuseMount(opts.mountpoint, new Vfs(table), {
         opTimeoutMs: opts.opTimeoutMs,
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const daemon = new Daemon(table, mount, namespaces, store, control, lock, log)
+      const daemon = new Daemon(table, mount, namespaces, sync, store, control, lock, log)
       daemon.watchHandlers()
       await mount.mount()
       log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, ${namespaces.list().length} namespaces, pid ${process.pid})`)
@@ -104,6 +123,7 @@ export class Daemon {
       await this.mount.unmount()
       this.log.info(`unmounted ${this.mount.mountpoint}`)
     } finally {
+      await this.sync.stop()
       await new Promise<void>((r) => this.control.close(() => r()))
       for (const h of this.table.handlers()) await closeQuietly(h, this.log)
       this.store.close()

@@ -11,6 +11,11 @@ import {
   type UpgradePolicy,
 } from '../crdt/namespace-info.js'
 import { TreeDoc } from '../crdt/tree.js'
+import { addMember, isMember, listMembers, readMember } from '../crdt/members.js'
+import type { Signer } from '../net/identity.js'
+import { createInvitation, encodeToken, parseToken, verifyInvitation } from '../net/invitation.js'
+import type { SyncHost, SyncReplica } from '../net/sync-node.js'
+import { decodeContentRef, decodeManifest } from '../handlers/replicated/content.js'
 import { ReplicatedHandler } from '../handlers/replicated/handler.js'
 import { NamespaceReplica, type ReplicaStore } from '../handlers/replicated/replica.js'
 import { LocalArea } from '../handlers/replicated/local-area.js'
@@ -22,6 +27,8 @@ import type { MountTable } from '../vfs/mount-table.js'
 import { checkName, splitPath } from '../vfs/path.js'
 
 const MEMBERSHIP_KEY = 'namespaces'
+/** Peers this node dials at start-up: [{url, publicKey}]. */
+const PEERS_KEY = 'peers'
 const NAMESPACE_ID = /^[0-9a-f]{32}$/
 const NODE_ID = /^[0-9a-f]{16}$/
 
@@ -59,15 +66,26 @@ export function replicaStoreOf(store: LocalStore): ReplicaStore {
   }
 }
 
-export class Namespaces {
+export interface PeerRecord {
+  url: string
+  publicKey: string
+}
+
+export class Namespaces implements SyncHost {
   private readonly members = new Map<string, Member>()
+  /** Joined namespaces whose first sync has not arrived yet: no alias to mount them at. */
+  private readonly joining = new Map<string, NamespaceReplica>()
   private readonly replicaStore: ReplicaStore
+  /** Told when a namespace starts or stops being held (the sync layer watches it). */
+  onHeld: (ns: string) => void = () => {}
+  onDropped: (ns: string) => void = () => {}
 
   /** `dataDir/local/<namespace id>` holds each namespace's ignored, node-local files. */
   constructor(
     private readonly store: LocalStore,
     private readonly table: MountTable,
     private readonly dataDir: string,
+    readonly identity: Signer,
     private readonly log: Logger,
   ) {
     this.replicaStore = replicaStoreOf(store)
@@ -75,10 +93,7 @@ export class Namespaces {
 
   /** Mount every namespace this node is a member of, as stored. */
   loadAll(): void {
-    for (const id of this.membership()) {
-      const replica = NamespaceReplica.load(this.replicaStore, id)
-      this.mount(replica)
-    }
+    for (const id of this.membership()) this.hold(NamespaceReplica.load(this.replicaStore, id))
   }
 
   /**
@@ -104,8 +119,9 @@ export class Namespaces {
       createdMs: Date.now(),
     }
     const replica = NamespaceReplica.create(this.replicaStore, info)
+    replica.change(() => addMember(replica.doc, this.identity.publicKey, 'admin'))
     this.store.meta.setMeta(MEMBERSHIP_KEY, [...this.membership(), info.id])
-    this.mount(replica)
+    this.hold(replica)
     this.log.info(`namespace ${alias} created (${info.id}, application ${info.application}, policy ${info.upgradePolicy})`)
     return info
   }
@@ -125,9 +141,13 @@ export class Namespaces {
     if (!force && member.replica.tree.children(TreeDoc.ROOT).length > 0) {
       throw fsError('ENOTEMPTY', `namespace ${info.alias} is not empty: remove its contents, or delete it with --force (irreversible)`)
     }
+    if (!readMember(member.replica.doc, this.identity.publicKey) || readMember(member.replica.doc, this.identity.publicKey)!.role !== 'admin') {
+      throw fsError('EACCES', `only an admin of namespace ${info.alias} may delete it`)
+    }
     this.store.meta.setMeta(MEMBERSHIP_KEY, this.membership().filter((id) => id !== info.id))
     if (this.table.isMountPoint(member.mountPath)) this.table.unmount(member.mountPath)
     this.members.delete(info.id)
+    this.onDropped(info.id)
     member.replica.destroy()
     member.local.destroy()
     this.log.info(`namespace ${info.alias} deleted (${info.id})${force ? ' with --force' : ''}`)
@@ -185,6 +205,23 @@ export class Namespaces {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /** Start holding a replica: mounted now if it knows its alias, else once its first sync lands. */
+  private hold(replica: NamespaceReplica): void {
+    if (replica.maybeInfo()) {
+      this.mount(replica)
+      return this.onHeld(replica.id)
+    }
+    this.joining.set(replica.id, replica)
+    this.onHeld(replica.id)
+    const off = replica.onStored(() => {
+      if (!replica.maybeInfo() || !this.joining.has(replica.id)) return
+      off()
+      this.joining.delete(replica.id)
+      this.mount(replica)
+      this.log.info(`namespace ${replica.info.alias} (${replica.id}) arrived and is mounted`)
+    })
+  }
+
   private mount(replica: NamespaceReplica): void {
     const info = replica.info
     const mountPath = '/' + info.alias
@@ -196,6 +233,97 @@ export class Namespaces {
     }, local)
     this.table.mount(mountPath, handler)
     this.members.set(info.id, { replica, handler, local, mountPath })
+  }
+
+  // ---- invitations and the sync host -------------------------------------------------------
+
+  /** Calimero's create_namespace_invitation, signed by this node, to be redeemed at `addresses`. */
+  createInvitation(ref: string, opts: { addresses: string[]; recursive: boolean; expiresAtMs: number; uses: number }): string {
+    const { replica } = this.member(ref)
+    return encodeToken(createInvitation({ namespaceId: replica.id, inviter: this.identity, ...opts }))
+  }
+
+  namespaceIds(): string[] {
+    return [...this.members.keys(), ...this.joining.keys()]
+  }
+
+  replica(ns: string): SyncReplica | undefined {
+    return this.members.get(ns)?.replica ?? this.joining.get(ns)
+  }
+
+  isMember(ns: string, publicKey: string): boolean {
+    const replica = this.members.get(ns)?.replica ?? this.joining.get(ns)
+    if (!replica) return false
+    // Before its first sync a joined namespace knows no members: trust the node that admitted us.
+    if (listMembers(replica.doc).length === 0) return this.store.meta.getMeta<string>(`inviter:${ns}`) === publicKey
+    return isMember(replica.doc, publicKey)
+  }
+
+  admit(tokenText: string, publicKey: string): string {
+    const token = parseToken(tokenText)
+    const member = this.members.get(token.ns)
+    verifyInvitation(token, {
+      now: Date.now(),
+      isKnownInviter: (pub) => member !== undefined && isMember(member.replica.doc, pub),
+      usesSoFar: (nonce) => this.store.meta.getMeta<number>(`invite-uses:${nonce}`) ?? 0,
+    })
+    if (!member) throw Object.assign(new Error(`this node does not hold namespace ${token.ns}`), { code: 'wrong-namespace' })
+    this.store.meta.setMeta(`invite-uses:${token.nonce}`, (this.store.meta.getMeta<number>(`invite-uses:${token.nonce}`) ?? 0) + 1)
+    if (!isMember(member.replica.doc, publicKey)) member.replica.change(() => addMember(member.replica.doc, publicKey, 'member'))
+    return token.ns
+  }
+
+  joined(ns: string, inviter: string, url: string): void {
+    this.store.meta.setMeta(`inviter:${ns}`, inviter)
+    const peers = this.peers().filter((p) => p.url !== url)
+    this.store.meta.setMeta(PEERS_KEY, [...peers, { url, publicKey: inviter }])
+    if (this.members.has(ns) || this.joining.has(ns)) return
+    this.store.meta.setMeta(MEMBERSHIP_KEY, [...this.membership(), ns])
+    this.hold(NamespaceReplica.load(this.replicaStore, ns))
+  }
+
+  peers(): PeerRecord[] {
+    const v = this.store.meta.getMeta<unknown>(PEERS_KEY)
+    return Array.isArray(v) ? v.filter((p): p is PeerRecord => typeof p?.url === 'string' && typeof p?.publicKey === 'string') : []
+  }
+
+  missingBlobs(ns: string): string[] {
+    const replica = this.members.get(ns)?.replica
+    if (!replica) return []
+    const missing: string[] = []
+    const walk = (id: string) => {
+      for (const child of replica.tree.children(id)) {
+        if (child.kind === 'group') walk(child.id)
+        if (child.kind !== 'file') continue
+        let ref
+        try {
+          ref = decodeContentRef(child.meta.c, 0)
+        } catch {
+          continue
+        }
+        if (ref.kind !== 'b') continue
+        const manifest = this.store.blobs.getBlob(ref.manifest!)
+        if (!manifest) {
+          missing.push(ref.manifest!)
+          continue
+        }
+        for (const c of decodeManifest(manifest, ref.manifest!).chunks) if (c && !this.store.blobs.hasBlob(c)) missing.push(c)
+      }
+    }
+    walk(TreeDoc.ROOT)
+    return missing
+  }
+
+  blobIn(ns: string, hash: string): boolean {
+    return this.members.get(ns)?.handler.referencedBlobs().has(hash) ?? false
+  }
+
+  getBlob(hash: string): Uint8Array | undefined {
+    return this.store.blobs.getBlob(hash)
+  }
+
+  putBlob(bytes: Uint8Array): string {
+    return this.store.blobs.putBlob(bytes)
   }
 
   private membership(): string[] {

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { Namespaces } from '../../src/daemon/namespaces.js'
 import { MemoryHandler } from '../../src/handlers/memory.js'
+import { KeyPair } from '../../src/net/identity.js'
 import { openMemoryStore } from '../../src/store/local-store.js'
 import { silentLogger } from '../../src/util/log.js'
 import { MountTable } from '../../src/vfs/mount-table.js'
@@ -16,7 +17,7 @@ test('blobs no live resource refers to are collected; referenced ones stay', asy
   const store = openMemoryStore()
   try {
     const table = new MountTable(new MemoryHandler())
-    const ns = new Namespaces(store, table, dir, silentLogger)
+    const ns = new Namespaces(store, table, dir, KeyPair.generate(), silentLogger)
     ns.create({ alias: 'g' })
     const h = table.resolve('/g').handler
     const put = async (p: string, bytes: number[]) => {

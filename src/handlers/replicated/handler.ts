@@ -559,7 +559,7 @@ export class ReplicatedHandler implements Handler, Publisher {
     }
     const ref = this.contentRef(node)
     const mtimeMs = ref.mtimeSec * 1000
-    const size = this.copies.get(node.id)?.length ?? ref.size
+    const size = this.copies.get(node.id)?.length ?? (ref.kind === 't' ? this.replica.remoteTextSize(node.id) : undefined) ?? ref.size
     return { kind: 'file', mode: node.mode, size, atimeMs: mtimeMs, mtimeMs, ctimeMs: mtimeMs, nlink: 1 }
   }
 

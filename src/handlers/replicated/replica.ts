@@ -38,11 +38,22 @@ interface LoadedDoc {
   pending: Uint8Array[]
 }
 
+/** The origin of updates that came from a peer: stored by `applyRemote`, not by `change`. */
+export const REMOTE = Symbol('remote')
+
+/** `docKey` is 'tree' for the tree doc, or a resource id for its text doc. */
+export type StoredListener = (docKey: string, update: Uint8Array, from: unknown) => void
+
+const RESOURCE_ID = /^[0-9a-f]{16}$/
+
 export class NamespaceReplica {
   private docState!: { doc: Y.Doc; tree: TreeDoc }
   private pending: Uint8Array[] = []
   /** Loaded content docs by resource id, least recently used first. */
   private readonly texts = new Map<string, LoadedDoc>()
+  private readonly storedListeners = new Set<StoredListener>()
+  /** Text docs a peer changed: their byte size may differ from what the tree records. */
+  private readonly remotelyEdited = new Set<string>()
 
   private constructor(readonly id: string, readonly store: ReplicaStore) {
     this.reload()
@@ -55,11 +66,9 @@ export class NamespaceReplica {
     return replica
   }
 
-  /** A namespace this node holds: rebuilt from the store. */
+  /** A namespace this node holds (or is joining: then its info arrives with the first sync). */
   static load(store: ReplicaStore, id: string): NamespaceReplica {
-    const replica = new NamespaceReplica(id, store)
-    if (!replica.maybeInfo()) throw toFsError(Object.assign(new Error(`namespace ${id} has no stored state`), { code: 'EIO' }), 'load')
-    return replica
+    return new NamespaceReplica(id, store)
   }
 
   get doc(): Y.Doc {
@@ -76,7 +85,8 @@ export class NamespaceReplica {
     return info
   }
 
-  private maybeInfo(): NamespaceInfo | undefined {
+  /** Undefined while a joined namespace has not received its first sync. */
+  maybeInfo(): NamespaceInfo | undefined {
     return readNamespaceInfo(this.doc)
   }
 
@@ -91,7 +101,9 @@ export class NamespaceReplica {
       if (stored) Y.applyUpdate(doc, stored)
       loaded = { doc, pending: [] }
       const target = loaded
-      doc.on('update', (update: Uint8Array) => target.pending.push(update))
+      doc.on('update', (update: Uint8Array, origin: unknown) => {
+        if (origin !== REMOTE) target.pending.push(update)
+      })
       this.unloadBeyond(LOADED_TEXTS - 1)
     }
     this.texts.set(resourceId, loaded)
@@ -129,7 +141,81 @@ export class NamespaceReplica {
       this.reload()
       throw toFsError(err, `storing a change of namespace ${this.id}`)
     }
+    // Only now, stored, may the change be announced (Kitsune2's inform_ops_stored).
+    for (const u of treeUpdates) this.emitStored('tree', u, this)
+    for (const [id, updates] of textUpdates) for (const u of updates) this.emitStored(id, u, this)
     return result
+  }
+
+  // ---- replication -----------------------------------------------------------------------------
+
+  onStored(listener: StoredListener): () => void {
+    this.storedListeners.add(listener)
+    return () => this.storedListeners.delete(listener)
+  }
+
+  /**
+   * A peer's update of `docKey`. It is applied, and only if it changed anything (peers offer
+   * what others already have, and two paths between nodes deliver twice) it is stored, and only
+   * then announced to the others (`from` is the peer, so it is not echoed back). If the store
+   * refuses, memory is rebuilt from it and the peer will offer the update again later.
+   */
+  applyRemote(docKey: string, update: Uint8Array, from: unknown): boolean {
+    if (docKey !== 'tree' && !RESOURCE_ID.test(docKey)) throw toFsError(Object.assign(new Error(`bad doc key ${docKey}`), { code: 'EINVAL' }), 'applyRemote')
+    const doc = docKey === 'tree' ? this.doc : this.text(docKey).doc!
+    let changed = false
+    const onUpdate = () => (changed = true)
+    doc.on('update', onUpdate)
+    try {
+      Y.applyUpdate(doc, update, REMOTE)
+    } finally {
+      doc.off('update', onUpdate)
+    }
+    if (!changed) return false
+    try {
+      this.store.appendUpdate(this.docIdOf(docKey), update)
+    } catch (err) {
+      this.reload()
+      throw toFsError(err, `storing a peer's change of namespace ${this.id}`)
+    }
+    if (docKey !== 'tree') this.remotelyEdited.add(docKey)
+    this.emitStored(docKey, update, from)
+    return true
+  }
+
+  /** Every doc of this namespace that holds state: 'tree' and the resource ids of text docs. */
+  docKeys(): string[] {
+    const prefix = `text:${this.id}:`
+    return ['tree', ...this.store.listDocs(prefix).map((d) => d.slice(prefix.length))]
+  }
+
+  stateVector(docKey: string): Uint8Array {
+    const loaded = docKey === 'tree' ? { doc: this.doc } : this.texts.get(docKey)
+    if (loaded) return Y.encodeStateVector(loaded.doc)
+    const stored = this.store.loadDoc(this.docIdOf(docKey))
+    return stored ? Y.encodeStateVectorFromUpdate(stored) : Y.encodeStateVector(new Y.Doc())
+  }
+
+  /** What this replica has of `docKey` that a peer with `stateVector` lacks. */
+  diff(docKey: string, stateVector: Uint8Array): Uint8Array {
+    const loaded = docKey === 'tree' ? { doc: this.doc } : this.texts.get(docKey)
+    if (loaded) return Y.encodeStateAsUpdate(loaded.doc, stateVector)
+    const stored = this.store.loadDoc(this.docIdOf(docKey))
+    return stored ? Y.diffUpdate(stored, stateVector) : Y.encodeStateAsUpdate(new Y.Doc())
+  }
+
+  /** The UTF-8 size of a text a peer edited (concurrent edits merge to a size no one wrote). */
+  remoteTextSize(resourceId: string): number | undefined {
+    if (!this.remotelyEdited.has(resourceId)) return undefined
+    return Buffer.byteLength(this.text(resourceId).toString())
+  }
+
+  private docIdOf(docKey: string): string {
+    return docKey === 'tree' ? treeDocId(this.id) : textDocId(this.id, docKey)
+  }
+
+  private emitStored(docKey: string, update: Uint8Array, from: unknown): void {
+    for (const l of this.storedListeners) l(docKey, update, from)
   }
 
   /** Forget a resource's content doc (the resource is gone or became binary). */
@@ -174,7 +260,9 @@ export class NamespaceReplica {
     const stored = this.store.loadDoc(treeDocId(this.id))
     if (stored) Y.applyUpdate(doc, stored)
     this.pending = []
-    doc.on('update', (update: Uint8Array) => this.pending.push(update))
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== REMOTE) this.pending.push(update)
+    })
     this.docState = { doc, tree: new TreeDoc(doc) }
   }
 }
