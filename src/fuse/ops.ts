@@ -8,13 +8,15 @@ import { fsError } from '../vfs/errors.js'
 import type { OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
 import type { Vfs } from '../vfs/vfs.js'
 import type { Logger } from '../util/log.js'
-import { toErrno } from './errno.js'
+import { errnoOf, toErrno } from './errno.js'
 import type { HandleTable } from './handles.js'
 
 type Reply = (err: number, ...result: unknown[]) => void
 
 /** Not in Node's fs.constants; the same on every Linux architecture. */
 const O_ACCMODE = 3
+
+const ENODATA = errnoOf('ENODATA')
 
 const TYPE_BITS = { file: C.S_IFREG, dir: C.S_IFDIR, symlink: C.S_IFLNK } as const
 
@@ -113,7 +115,13 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
       run('statfs', path, cb, () => vfs.statfs(path), (s) => [
         { bsize: s.blockSize, frsize: s.blockSize, blocks: s.blocks, bfree: s.blocksFree, bavail: s.blocksAvailable, files: s.files, ffree: s.filesFree, favail: s.filesFree, namemax: 255 },
       ]),
-    getxattr: (path, name, _position, cb) => run('getxattr', path, cb, () => vfs.getxattr(path, name), (v) => [v]),
+    getxattr: (path, name, _position, cb) => {
+      // `ls -l` asks for security.selinux and system.posix_acl_access on every entry, and the
+      // kernel asks for security.capability before every write: none is ever stored here
+      // (handlers keep user.* only), so answer at once, without resolving the path.
+      if (name.startsWith('security.') || name.startsWith('system.')) return cb(ENODATA)
+      run('getxattr', path, cb, () => vfs.getxattr(path, name), (v) => [v])
+    },
     listxattr: (path, cb) => run('listxattr', path, cb, () => vfs.listxattr(path), (names) => [names]),
     setxattr: (path, name, value, _position, flags, cb) =>
       run('setxattr', path, cb, () => vfs.setxattr(path, name, Buffer.from(value), xattrMode(flags))),

@@ -27,6 +27,7 @@ import {
 } from './content.js'
 import { readerOpen, WritableFile, type Publisher } from './resource-file.js'
 import { WorkingCopy } from './working-copy.js'
+import { BlobCache } from './blob-cache.js'
 import { IGNORE_FILE, IgnoreList } from './ignore.js'
 import type { LocalArea } from './local-area.js'
 
@@ -69,6 +70,8 @@ export class ReplicatedHandler implements Handler, Publisher {
   private readonly detached = new Map<string, { id: string; timer: NodeJS.Timeout }>()
   private readonly hidden = new Set<string>()
   private ignoreCache: { ref: string | undefined; list: IgnoreList } | undefined
+  /** 32 MiB of recently read chunks, shared by every open of this namespace. */
+  private readonly chunks = new BlobCache(32 << 20, (h) => this.replica.store.getBlob(h))
 
   constructor(
     readonly replica: NamespaceReplica,
@@ -471,7 +474,7 @@ export class ReplicatedHandler implements Handler, Publisher {
         manifest.chunks.push(isZero(bytes) ? null : this.replica.store.putBlob(bytes))
       }
       ref = { kind: 'b', size, mtimeSec, manifest: this.replica.store.putBlob(encodeManifest(manifest)) }
-      reader = manifestReader(manifest, (h) => this.replica.store.getBlob(h))
+      reader = manifestReader(manifest, (h) => this.chunks.get(h))
     }
     t.setMeta(id, META.content, encodeContentRef(ref))
     return reader
@@ -542,7 +545,7 @@ export class ReplicatedHandler implements Handler, Publisher {
       case 'b': {
         const bytes = this.replica.store.getBlob(ref.manifest!)
         if (!bytes) throw fsError('EIO', `the manifest ${ref.manifest} of ${node.id} is missing from the store`)
-        return manifestReader(decodeManifest(bytes, ref.manifest!), (h) => this.replica.store.getBlob(h))
+        return manifestReader(decodeManifest(bytes, ref.manifest!), (h) => this.chunks.get(h))
       }
     }
   }
