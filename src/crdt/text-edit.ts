@@ -65,23 +65,7 @@ export function applyTextContent(
     return { kept: 0, deleted: len, inserted: next.length, fallback: true };
   }
 
-  const budget = new Budget(performance.now() + (opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS));
-  const pre = commonPrefix(prev, next);
-  const suf = commonSuffix(prev, next, pre);
-  const a = prev.slice(pre, prev.length - suf);
-  const b = next.slice(pre, next.length - suf);
-
-  let ops: number[];
-  let fallback = false;
-  try {
-    const script = new Script();
-    diffText(a, b, LINES, script, budget);
-    ops = script.ops;
-  } catch (e) {
-    if (!(e instanceof DiffTimeout)) throw e;
-    ops = [DEL, a.length, INS, b.length];
-    fallback = true;
-  }
+  const { pre, b, ops, fallback } = script(prev, next, opts.timeLimitMs ?? DEFAULT_TIME_LIMIT_MS);
 
   // Walk the script forwards; `pos` is the index in the text as edited so far, so earlier
   // edits have already shifted it and later ones need no adjustment.
@@ -109,6 +93,96 @@ export function applyTextContent(
     }
   });
   return { kept: prev.length - deleted, deleted, inserted, fallback };
+}
+
+/** The edit script from `prev` to `next`: trimmed prefix, the middle of `next`, EQ/DEL/INS runs. */
+function script(prev: string, next: string, timeLimitMs: number): { pre: number; b: string; ops: number[]; fallback: boolean } {
+  const budget = new Budget(performance.now() + timeLimitMs);
+  const pre = commonPrefix(prev, next);
+  const suf = commonSuffix(prev, next, pre);
+  const a = prev.slice(pre, prev.length - suf);
+  const b = next.slice(pre, next.length - suf);
+  try {
+    const out = new Script();
+    diffText(a, b, LINES, out, budget);
+    return { pre, b, ops: out.ops, fallback: false };
+  } catch (e) {
+    if (!(e instanceof DiffTimeout)) throw e;
+    return { pre, b, ops: [DEL, a.length, INS, b.length], fallback: true };
+  }
+}
+
+/** One change of a text: `del` code units at `at` (in the old text) replaced by `ins`. */
+export interface TextChange {
+  at: number;
+  del: number;
+  ins: string;
+}
+
+/** The changes that turn `prev` into `next`, in order, positions in `prev`. */
+export function textChanges(prev: string, next: string, timeLimitMs = DEFAULT_TIME_LIMIT_MS): TextChange[] {
+  if (prev === next) return [];
+  const { pre, b, ops } = script(prev, next, timeLimitMs);
+  const out: TextChange[] = [];
+  let at = pre;
+  let ib = 0;
+  for (let i = 0; i < ops.length; i += 2) {
+    const kind = ops[i];
+    const n = ops[i + 1]!;
+    if (n === 0) continue;
+    const last = out[out.length - 1];
+    const open = last !== undefined && last.at + last.del === at;
+    if (kind === EQ) {
+      at += n;
+      ib += n;
+    } else if (kind === DEL) {
+      if (open) last.del += n;
+      else out.push({ at, del: n, ins: '' });
+      at += n;
+    } else {
+      const ins = b.slice(ib, ib + n);
+      if (open) last.ins += ins;
+      else out.push({ at, del: 0, ins });
+      ib += n;
+    }
+  }
+  return out;
+}
+
+/**
+ * Three-way merge of whole-file saves: what a writer changed from the `base` it read to `mine`
+ * is replayed onto `theirs`, the text as it is now (with what peers changed meanwhile). A save
+ * made from an older version so keeps the peers' edits instead of reverting them. Where both
+ * sides changed the same place, both versions stay, theirs first: visible, never silent.
+ */
+export function mergeText(base: string, mine: string, theirs: string, timeLimitMs = DEFAULT_TIME_LIMIT_MS): string {
+  if (base === theirs) return mine;
+  if (base === mine) return theirs;
+  const ours = textChanges(base, mine, timeLimitMs);
+  const their = textChanges(base, theirs, timeLimitMs);
+  // A position in `base` as a position in `theirs`: shifted by their changes before it; inside
+  // a range they replaced (or, for the start of one of ours, at its start), it moves past their
+  // replacement, so ours never overwrites theirs.
+  const map = (p: number, isStart: boolean): number => {
+    let shift = 0;
+    for (const c of their) {
+      if (c.at + c.del <= p) {
+        shift += c.ins.length - c.del;
+        continue;
+      }
+      if (c.at < p || (isStart && c.at === p)) return c.at + shift + c.ins.length;
+      break;
+    }
+    return p + shift;
+  };
+  let out = theirs;
+  for (let i = ours.length - 1; i >= 0; i--) {
+    const c = ours[i]!;
+    const start = map(c.at, true);
+    const end = Math.max(start, map(c.at + c.del, false));
+    out = out.slice(0, start) + c.ins + out.slice(end);
+  }
+  return out;
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

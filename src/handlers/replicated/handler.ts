@@ -9,7 +9,7 @@ import type { AttrChanges, Handler, OpenFile, OpenFlags, Stat, XattrSetMode } fr
 import { splitPath } from '../../vfs/path.js'
 import { checkUserXattr } from '../xattr-map.js'
 import type { NamespaceReplica } from './replica.js'
-import { applyTextContent, isStrictText } from '../../crdt/text-edit.js'
+import { applyTextContent, isStrictText, mergeText } from '../../crdt/text-edit.js'
 import {
   bufferReader,
   CHUNK,
@@ -70,6 +70,11 @@ export class ReplicatedHandler implements Handler, Publisher {
   private readonly detached = new Map<string, { id: string; timer: NodeJS.Timeout }>()
   private readonly hidden = new Set<string>()
   private ignoreCache: { ref: string | undefined; list: IgnoreList } | undefined
+  /**
+   * The text this node last served of each text resource: what a local editor most likely read
+   * before saving through a temporary file, so the save is merged from there (a few kept).
+   */
+  private readonly lastRead = new Map<string, string>()
   /** 32 MiB of recently read chunks, shared by every open of this namespace. */
   private readonly chunks = new BlobCache(32 << 20, (h) => this.replica.store.getBlob(h))
 
@@ -205,7 +210,7 @@ export class ReplicatedHandler implements Handler, Publisher {
       if (node.kind !== 'file') throw fsError(node.kind === 'group' ? 'EISDIR' : 'EINVAL', `truncate ${path}`)
       // A truncate by path acts on the bytes local writers share (O_TRUNC arrives this way).
       const open = this.copies.get(node.id)
-      const copy = open ?? new WorkingCopy(node.id, this.reader(node), this.replica.store)
+      const copy = open ?? this.newCopy(node)
       copy.truncate(c.size)
       this.publish(copy)
     }
@@ -441,8 +446,29 @@ export class ReplicatedHandler implements Handler, Publisher {
 
   private workingCopy(node: TreeNode): WorkingCopy {
     let copy = this.copies.get(node.id)
-    if (!copy) this.copies.set(node.id, (copy = new WorkingCopy(node.id, this.reader(node), this.replica.store)))
+    if (!copy) this.copies.set(node.id, (copy = this.newCopy(node)))
     return copy
+  }
+
+  /**
+   * A working copy of a resource. Its merge base is the text as it is now, except for an atomic
+   * save (`lastRead`): the temp file was written from what the editor read earlier, which is
+   * the text this node last served, so peers' edits since then are kept.
+   */
+  private newCopy(node: TreeNode, base: 'now' | 'lastRead' = 'now'): WorkingCopy {
+    const earlier = this.lastRead.get(node.id)
+    const copy = new WorkingCopy(node.id, this.reader(node), this.replica.store)
+    if (this.contentRef(node).kind === 't') copy.baseText = base === 'lastRead' && earlier !== undefined ? earlier : this.lastRead.get(node.id)
+    return copy
+  }
+
+  private remember(id: string, text: string): void {
+    this.lastRead.delete(id)
+    this.lastRead.set(id, text)
+    for (const key of this.lastRead.keys()) {
+      if (this.lastRead.size <= 64) break
+      this.lastRead.delete(key)
+    }
   }
 
   /**
@@ -459,9 +485,16 @@ export class ReplicatedHandler implements Handler, Publisher {
       ref = { kind: 'e', size, mtimeSec }
       reader = EMPTY_READER
     } else if (small && isStrictText(small)) {
-      applyTextContent(this.replica.text(id), UTF8.decode(small))
-      ref = { kind: 't', size, mtimeSec }
-      reader = bufferReader(small)
+      // Replayed onto the text as it is now, so edits peers made since this copy was read stay.
+      const text = this.replica.text(id)
+      const mine = UTF8.decode(small)
+      const merged = copy.baseText === undefined ? mine : mergeText(copy.baseText, mine, text.toString())
+      applyTextContent(text, merged)
+      copy.baseText = merged
+      this.remember(id, merged)
+      const bytes = merged === mine ? small : Buffer.from(merged, 'utf8')
+      ref = { kind: 't', size: bytes.length, mtimeSec }
+      reader = bufferReader(bytes)
     } else {
       const manifest: Manifest = { v: 1, size, chunk: CHUNK, chunks: [] }
       for (let i = 0; i * CHUNK < size; i++) {
@@ -486,7 +519,7 @@ export class ReplicatedHandler implements Handler, Publisher {
     if (srcOpen?.dirty) this.publish(srcOpen)
     const srcNow = this.tree.get(src.id)
     const srcRef = this.contentRef(srcNow)
-    const dstCopy = this.copies.get(dst.id) ?? new WorkingCopy(dst.id, this.reader(dst), this.replica.store)
+    const dstCopy = this.copies.get(dst.id) ?? this.newCopy(dst, 'lastRead')
     const published = this.change(what, (t) => {
       let reader: ContentReader
       if (srcRef.kind === 'b') {
@@ -540,8 +573,11 @@ export class ReplicatedHandler implements Handler, Publisher {
     switch (ref.kind) {
       case 'e':
         return EMPTY_READER
-      case 't':
-        return bufferReader(Buffer.from(this.replica.text(node.id).toString(), 'utf8'))
+      case 't': {
+        const text = this.replica.text(node.id).toString()
+        this.remember(node.id, text)
+        return bufferReader(Buffer.from(text, 'utf8'))
+      }
       case 'b': {
         const bytes = this.replica.store.getBlob(ref.manifest!)
         if (!bytes) throw fsError('EIO', `the manifest ${ref.manifest} of ${node.id} is missing from the store`)

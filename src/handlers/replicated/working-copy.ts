@@ -26,6 +26,8 @@ export class WorkingCopy {
   dirty = false
   /** Open writable handles. */
   refs = 0
+  /** For a text resource: the text these bytes started from (the base of a three-way merge). */
+  baseText: string | undefined
 
   constructor(readonly id: string, base: ContentReader, private readonly chunks: ChunkStore) {
     this.base = base
