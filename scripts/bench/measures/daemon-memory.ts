@@ -49,6 +49,6 @@ export const daemonMemory: Measure = {
   notes: () => [
     'Memory: VmRSS of the process serving the mount (the meshfs daemon; the bare FUSE server). It includes garbage ' +
       'V8 has not collected yet, so it is an upper bound of what the files need. meshfs keeps these files in an ' +
-      'in-memory handler (memfs): not the cost of a replicated resource.',
+      'in-memory handler (memfs); meshfs ns in a replicated namespace (tree doc, loaded text docs, SQLite cache).',
   ],
 }
