@@ -110,8 +110,10 @@ class Peer {
     this.handle(decodeMessage(data))
   }
 
+  /** The namespaces this node holds that the peer is a member of: a stranger learns none. */
   announce(): void {
-    this.send({ type: 'namespaces', ids: this.node.host.namespaceIds() })
+    const host = this.node.host
+    this.send({ type: 'namespaces', ids: host.namespaceIds().filter((ns) => host.isMember(ns, this.key!)) })
   }
 
   /** Re-offer every doc of every shared namespace (reconnect and periodic gossip). */

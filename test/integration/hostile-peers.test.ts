@@ -1,0 +1,97 @@
+// What reaches a node's sync port from strangers: a peer that is not a member gets nothing of a
+// namespace, and garbage frames close that connection without hurting the node.
+
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { test } from 'node:test'
+import { WebSocket } from 'ws'
+import { Handshake } from '../../src/net/handshake.js'
+import { KeyPair } from '../../src/net/identity.js'
+import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/net/peer-messages.js'
+import { ok, startMount, waitFor } from './harness.js'
+
+interface Stranger {
+  received: PeerMessage[]
+  closed: Promise<void>
+  send(m: PeerMessage): void
+  ws: WebSocket
+}
+
+/** A real client that completes the handshake with a key of its own, then speaks the protocol. */
+async function stranger(url: string): Promise<Stranger> {
+  const ws = new WebSocket(url)
+  const hs = new Handshake({ identity: KeyPair.generate() })
+  const received: PeerMessage[] = []
+  const closed = new Promise<void>((r) => ws.once('close', () => r()))
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject)
+    ws.once('open', () => ws.send(hs.start()))
+    ws.on('message', (data: Buffer) => {
+      if (!hs.done) {
+        const reply = hs.receive(new Uint8Array(data))
+        if (reply) ws.send(reply)
+        if (hs.done) resolve()
+        return
+      }
+      received.push(decodeMessage(new Uint8Array(data)))
+    })
+  })
+  return { received, closed, ws, send: (m) => ws.send(encodeMessage(m)) }
+}
+
+function statusOf(mnt: string): { url: string } {
+  return JSON.parse(readFileSync(path.join(mnt, '.meshfs', 'status'), 'utf8'))
+}
+
+test('a connection whose key is not a member receives nothing of a namespace, not even its id', async () => {
+  const node = await startMount(['--listen', '127.0.0.1:0'])
+  try {
+    await ok(`mkdir ${node.mnt}/secret && echo classified > ${node.mnt}/secret/plans.txt`)
+    const ns = (await ok(`getfattr -n user.meshfs.id --only-values ${node.mnt}/secret`)).trim()
+    const s = await stranger(statusOf(node.mnt).url)
+    // It claims the namespace and asks for every doc from nothing.
+    s.send({ type: 'namespaces', ids: [ns] })
+    s.send({ type: 'sync', ns, docKey: 'tree', kind: 0, payload: new Uint8Array([0]) })
+    await s.closed
+    const leaked = s.received.filter((m) => m.type === 'sync' || m.type === 'blob' || (m.type === 'namespaces' && m.ids.length > 0))
+    assert.deepEqual(leaked, [], 'no namespace data, not even its id')
+    assert.match(node.log(), /not shared with this peer/)
+    assert.equal(await ok(`cat ${node.mnt}/secret/plans.txt`), 'classified\n')
+  } finally {
+    await node.stop()
+  }
+})
+
+test('thousands of random and truncated frames close their connections; the node keeps serving', { timeout: 120_000 }, async () => {
+  const node = await startMount(['--listen', '127.0.0.1:0'])
+  try {
+    await ok(`mkdir ${node.mnt}/ns && echo ok > ${node.mnt}/ns/f`)
+    const url = statusOf(node.mnt).url
+    let seed = 12345
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+    const frames: Uint8Array[] = []
+    for (let i = 0; i < 3000; i++) {
+      const bytes = new Uint8Array(Math.floor(rand() * 64))
+      for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(rand() * 256)
+      if (bytes.length > 0 && rand() < 0.5) bytes[0] = 1 + Math.floor(rand() * 6) // a known type, bad body
+      frames.push(bytes)
+    }
+    // Before the handshake (garbage hellos) and after it (garbage protocol messages).
+    for (let batch = 0; batch < 30; batch++) {
+      const s = batch % 2 === 0 ? await stranger(url) : undefined
+      const ws = s?.ws ?? new WebSocket(url)
+      if (!s) await new Promise<void>((r, j) => (ws.once('open', () => r()), ws.once('error', j)))
+      const closed = s?.closed ?? new Promise<void>((r) => ws.once('close', () => r()))
+      for (const f of frames.slice(batch * 100, batch * 100 + 100)) if (ws.readyState === WebSocket.OPEN) ws.send(f)
+      if (ws.readyState === WebSocket.OPEN) ws.send('a text frame')
+      await closed
+    }
+    await waitFor('the log to show protocol errors', () => /protocol error/.test(node.log()))
+    assert.equal(node.proc.exitCode, null, 'the daemon is still running')
+    assert.equal(await ok(`cat ${node.mnt}/ns/f`), 'ok\n')
+    await ok(`echo more >> ${node.mnt}/ns/f`)
+  } finally {
+    await node.stop()
+  }
+})
