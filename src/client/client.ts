@@ -50,16 +50,9 @@ export function call<T>(dataDir: string, verb: string, body: Record<string, unkn
   })
 }
 
-export type UpgradePolicy = 'automatic' | 'lazy-on-access' | 'coordinated'
-
-export interface NamespaceInfo {
-  id: string
-  alias: string
-  application: string
-  upgradePolicy: UpgradePolicy
-  description: string
-  createdMs: number
-}
+// The daemon answers with these shapes as JSON; the types are shared, nothing else is.
+export type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
+import type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
 
 export interface GroupInfo {
   id: string

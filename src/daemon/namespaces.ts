@@ -76,6 +76,8 @@ export class Namespaces implements SyncHost {
   /** Joined namespaces whose first sync has not arrived yet: no alias to mount them at. */
   private readonly joining = new Map<string, NamespaceReplica>()
   private readonly replicaStore: ReplicaStore
+  /** Blobs each namespace refers to, for serving peers' fetches; dropped on any change. */
+  private readonly referenced = new Map<string, Set<string>>()
   /** Told when a namespace starts or stops being held (the sync layer watches it). */
   onHeld: (ns: string) => void = () => {}
   onDropped: (ns: string) => void = () => {}
@@ -233,6 +235,7 @@ export class Namespaces implements SyncHost {
     }, local)
     this.table.mount(mountPath, handler)
     this.members.set(info.id, { replica, handler, local, mountPath })
+    replica.onStored(() => this.referenced.delete(info.id))
   }
 
   // ---- invitations and the sync host -------------------------------------------------------
@@ -314,8 +317,19 @@ export class Namespaces implements SyncHost {
     return missing
   }
 
+  /**
+   * Walking a namespace for the blobs it refers to is O(resources); a peer fetching many blobs
+   * asks once per blob, so the set is kept until the namespace or the blob store changes.
+   */
   blobIn(ns: string, hash: string): boolean {
-    return this.members.get(ns)?.handler.referencedBlobs().has(hash) ?? false
+    const member = this.members.get(ns)
+    if (!member) return false
+    let set = this.referenced.get(ns)
+    if (!set) {
+      set = member.handler.referencedBlobs()
+      this.referenced.set(ns, set)
+    }
+    return set.has(hash)
   }
 
   getBlob(hash: string): Uint8Array | undefined {
@@ -323,6 +337,8 @@ export class Namespaces implements SyncHost {
   }
 
   putBlob(bytes: Uint8Array): string {
+    // A manifest that arrives makes its chunks part of its namespace.
+    this.referenced.clear()
     return this.store.blobs.putBlob(bytes)
   }
 
