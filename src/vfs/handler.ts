@@ -57,6 +57,11 @@ export interface AttrChanges {
  * writer publishes on flush/fsync/close).
  */
 export interface OpenFile {
+  /**
+   * Bypass the kernel's page cache for this open: every read(2) reaches `read` with the caller's
+   * own offset and length, and a read may wait for data (a stream such as an events file).
+   */
+  readonly directIo?: boolean
   /** Up to `length` bytes at `position`; fewer (or none) at the end of the file. */
   read(position: number, length: number): Promise<Buffer>
   /** Absent: the handle is read-only (EBADF if written, as for a file opened O_RDONLY). */
