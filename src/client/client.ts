@@ -50,9 +50,101 @@ export function call<T>(dataDir: string, verb: string, body: Record<string, unkn
   })
 }
 
+/**
+ * A streaming request: the daemon answers with one JSON value per line until either side closes.
+ * Lines are handed out as they arrive; `return()` on the iterator (a `break` out of `for await`)
+ * closes the request.
+ */
+export function stream<T>(dataDir: string, verb: string, body: Record<string, unknown>): AsyncIterableIterator<T> {
+  const queue: T[] = []
+  let failure: Error | undefined
+  let ended = false
+  let wake: (() => void) | undefined
+  const notify = () => {
+    wake?.()
+    wake = undefined
+  }
+  const payload = JSON.stringify(body)
+  const req = http.request(
+    { socketPath: socketPathOf(dataDir), path: `/v1/${verb}`, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+    (res) => {
+      let buffered = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buffered += chunk
+        let nl: number
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl)
+          buffered = buffered.slice(nl + 1)
+          if (line.trim() === '') continue
+          try {
+            const value = JSON.parse(line) as unknown
+            if (res.statusCode !== 200) {
+              const e = (value as { error?: { code: string; message: string } }).error
+              failure = new MeshfsError(e?.code ?? 'EIO', e?.message ?? `the daemon answered ${verb} with status ${res.statusCode}`)
+            } else queue.push(value as T)
+          } catch {
+            failure = new MeshfsError('EIO', `the daemon sent a line that is not JSON on ${verb}`)
+          }
+        }
+        notify()
+      })
+      res.on('end', () => {
+        if (res.statusCode !== 200 && !failure && buffered.trim() !== '') {
+          try {
+            const e = (JSON.parse(buffered) as { error?: { code: string; message: string } }).error
+            failure = new MeshfsError(e?.code ?? 'EIO', e?.message ?? `status ${res.statusCode}`)
+          } catch {
+            failure = new MeshfsError('EIO', `the daemon answered ${verb} with status ${res.statusCode}`)
+          }
+        }
+        ended = true
+        notify()
+      })
+      res.on('error', () => {
+        ended = true
+        notify()
+      })
+    },
+  )
+  req.on('error', (err: NodeJS.ErrnoException) => {
+    if (!ended) failure = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new MeshfsError('ENOTCONN', `no meshfs daemon is running for data directory ${dataDir}`) : new MeshfsError('EIO', `control socket: ${err.message}`)
+    ended = true
+    notify()
+  })
+  req.end(payload)
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      for (;;) {
+        if (queue.length > 0) return { value: queue.shift()!, done: false }
+        if (failure) {
+          const f = failure
+          failure = undefined
+          ended = true
+          throw f
+        }
+        if (ended) return { value: undefined, done: true }
+        await new Promise<void>((r) => (wake = r))
+      }
+    },
+    async return() {
+      ended = true
+      req.destroy()
+      notify()
+      return { value: undefined, done: true }
+    },
+    [Symbol.asyncIterator]() {
+      return iterator
+    },
+  }
+  return iterator
+}
+
 // The daemon answers with these shapes as JSON; the types are shared, nothing else is.
 export type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
 import type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
+export type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
+import type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
 
 export interface GroupInfo {
   id: string
@@ -116,6 +208,14 @@ export class MeshfsClient {
   /** A signed token another node redeems with joinNamespace. */
   async createNamespaceInvitation(namespace: string, opts: InvitationOptions = {}): Promise<string> {
     return (await call<{ token: string }>(this.dataDir, 'createNamespaceInvitation', { namespace, ...opts })).token
+  }
+
+  /**
+   * The namespace's events as they happen (put, remove, move, member-joined, member-left, notify,
+   * sync), the same stream as `MOUNT/.meshfs/ns/NS/events`. Stop with `break` or `return()`.
+   */
+  subscribeNamespace(namespace: string): AsyncIterableIterator<NamespaceEvent> {
+    return stream(this.dataDir, 'subscribeNamespace', { namespace })
   }
 
   /** Redeem an invitation: connect to the inviter, prove this node's key, sync, mount. */

@@ -2,7 +2,8 @@
 // camelCase). Each checks its arguments and calls the one implementation in the daemon.
 
 import type { ControlRoute } from './control-server.js'
-import { ControlError } from './control-server.js'
+import { ControlError, ControlStream } from './control-server.js'
+import type { EventHub } from '../events/event-hub.js'
 import type { Namespaces } from './namespaces.js'
 import { parseDuration, parseToken } from '../net/invitation.js'
 import type { SyncNode } from '../net/sync-node.js'
@@ -30,8 +31,14 @@ function optNum(body: Record<string, unknown>, key: string): number | undefined 
 /** How long a joined namespace may take to arrive before `join` answers anyway. */
 const ARRIVAL_WAIT_MS = 10_000
 
-export function controlRoutes(ns: Namespaces, sync: SyncNode): Record<string, ControlRoute> {
+export function controlRoutes(ns: Namespaces, sync: SyncNode, events: EventHub, status: () => unknown): Record<string, ControlRoute> {
   return {
+    status: async () => status(),
+    /** A stream of the namespace's events (JSON lines) for as long as the client listens. */
+    subscribeNamespace: async (b) => {
+      const id = ns.get(str(b, 'namespace')).id
+      return new ControlStream((send) => events.subscribe(id, send))
+    },
     createNamespaceInvitation: async (b) => {
       const expires = optStr(b, 'expires')
       let expiresAtMs = optNum(b, 'expiresAtMs') ?? Date.now() + 24 * 3600_000

@@ -19,6 +19,9 @@ import { controlRoutes } from './control-routes.js'
 import { Namespaces } from './namespaces.js'
 import { Identity } from '../net/identity.js'
 import { SyncNode, type SyncOptions } from '../net/sync-node.js'
+import { EventHub } from '../events/event-hub.js'
+import { treeEventSource } from '../events/tree-events.js'
+import { controlFiles } from './control-files.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -65,8 +68,15 @@ export class Daemon {
       namespaces = new Namespaces(store, table, lock.dir, identity, log.child('ns'))
       const port = opts.listen.port ?? store.meta.getMeta<number>('listen-port') ?? 0
       const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'))
-      namespaces.onHeld = (ns) => sync.watch(ns)
-      namespaces.onDropped = (ns) => sync.unwatch(ns)
+      const events = new EventHub()
+      namespaces.onHeld = (ns) => {
+        sync.watch(ns)
+        events.setSource(ns, treeEventSource(namespaces!.replica(ns)!))
+      }
+      namespaces.onDropped = (ns) => {
+        sync.unwatch(ns)
+        events.setSource(ns, undefined)
+      }
       namespaces.loadAll()
       namespaces.collectGarbage()
       await sync.start()
@@ -76,27 +86,26 @@ export class Daemon {
       for (const peer of namespaces.peers()) sync.keepConnected(peer.url, peer.publicKey)
       const startedMs = Date.now()
       let mount: FuseMount | undefined
-      table.mount('/.meshfs', new ControlHandler({
-        status: () => ({
-          version: VERSION,
-          pid: process.pid,
-          mountpoint: mount?.mountpoint,
-          dataDir: lock.dir,
-          startedAt: new Date(startedMs).toISOString(),
-          uptimeSeconds: Math.round((Date.now() - startedMs) / 1000),
-          openFiles: mount?.handles.size ?? 0,
-          namespaces: namespaces!.list().length,
-          nodeId: identity.publicKey,
-          url: sync.url,
-          connectedPeers: sync.peerCount(),
-        }),
-        mounts: () => table.list(),
-      }))
+      const status = () => ({
+        version: VERSION,
+        pid: process.pid,
+        mountpoint: mount?.mountpoint,
+        dataDir: lock.dir,
+        startedAt: new Date(startedMs).toISOString(),
+        uptimeSeconds: Math.round((Date.now() - startedMs) / 1000),
+        openFiles: mount?.handles.size ?? 0,
+        namespaces: namespaces!.list().length,
+        nodeId: identity.publicKey,
+        url: sync.url,
+        connectedPeers: sync.peerCount(),
+      })
+      const routes = controlRoutes(namespaces, sync, events, status)
+      table.mount('/.meshfs', new ControlHandler(controlFiles(routes, events, { mounts: () => table.list() })))
       for (const spec of opts.handlers) {
         table.mount(spec.path, await createHandler(spec))
         log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
       }
-      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces, sync), log.child('control'))
+      const control = await startControlServer(socketPathOf(lock.dir), routes, log.child('control'))
       cleanup.unshift(() => new Promise<void>((r) => control.close(() => r())))
       mount = new FuseMount(opts.mountpoint, new Vfs(table), {
         opTimeoutMs: opts.opTimeoutMs,

@@ -14,7 +14,7 @@ import { TreeDoc } from '../crdt/tree.js'
 import { addMember, isMember, listMembers, readMember } from '../crdt/members.js'
 import type { Signer } from '../net/identity.js'
 import { createInvitation, encodeToken, parseToken, verifyInvitation } from '../net/invitation.js'
-import type { SyncHost, SyncReplica } from '../net/sync-node.js'
+import type { SyncHost } from '../net/sync-node.js'
 import { decodeContentRef, decodeManifest } from '../handlers/replicated/content.js'
 import { ReplicatedHandler } from '../handlers/replicated/handler.js'
 import { NamespaceReplica, type ReplicaStore } from '../handlers/replicated/replica.js'
@@ -250,7 +250,7 @@ export class Namespaces implements SyncHost {
     return [...this.members.keys(), ...this.joining.keys()]
   }
 
-  replica(ns: string): SyncReplica | undefined {
+  replica(ns: string): NamespaceReplica | undefined {
     return this.members.get(ns)?.replica ?? this.joining.get(ns)
   }
 
