@@ -11,6 +11,7 @@ import {
   checkUpgradePolicy,
   namespaceIdFor,
   recordChild,
+  verifiedCreator,
   writeOrigin,
   type NamespaceInfo,
   type UpgradePolicy,
@@ -229,12 +230,14 @@ export class Namespaces implements SyncHost {
     if (matches.length === 0) throw fsError('ENOENT', `no current member ${memberRef} in namespace ${path} (see: meshfs ns members ${path})`)
     if (matches.length > 1) throw fsError('EINVAL', `${memberRef} matches ${matches.length} members of ${path}: give more of the key`)
     const target = matches[0]!
+    if (role === 'member' && target.publicKey === verifiedCreator(replica.doc, replica.id)) {
+      throw fsError('EPERM', `${target.publicKey} created namespace ${path} and stays an admin while a member`)
+    }
     if (role === 'member' && target.role === 'admin' && list.current().filter((m) => m.role === 'admin').length === 1) {
       throw fsError('EPERM', `${target.publicKey} is the last admin of namespace ${path}: grant admin to another member first`)
     }
     replica.change(() => grantRole(replica.doc, replica.id, this.identity, target.publicKey, role))
     const after = this.memberList(replica).get(target.publicKey)!
-    if (after.role !== role) throw fsError('EPERM', `the creator of namespace ${path} stays an admin`)
     this.log.info(`namespace ${path}: ${target.publicKey.slice(0, 8)} is now ${role}`)
     return after
   }

@@ -159,8 +159,9 @@ describe('members, roles, leaving and nested namespaces', () => {
       await eventually('B to see itself admin', async () => (await cliJson<Identity>(b, 'ns', 'identity', 'team')).role ?? 'null', 'admin')
       await ok(`setfattr -n user.meshfs.description -v ours ${q(b.mnt)}/team`)
       await eventually('the description on A', () => out(`getfattr -n user.meshfs.description --only-values ${q(a.mnt)}/team`), 'ours')
-      // Now B may hand roles on too, and delete (from itself) with rmdir.
+      // Now B may hand roles on too (the creator stays admin), and delete (from itself) with rmdir.
       assert.equal((await cliJson<Member>(b, 'ns', 'grant', 'team', keyA, 'admin')).role, 'admin')
+      assert.match((await cli(b, 'ns', 'grant', 'team', keyA, 'member')).stderr, /created namespace team and stays an admin/)
       await ok(`rmdir ${q(b.mnt)}/team`)
       assert.equal(await ls(b.mnt), '')
       assert.equal(await ls(a.mnt), 'team\n', 'deleting is from this node only')
