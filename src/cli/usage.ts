@@ -7,7 +7,7 @@ Commands:
   mount MOUNTPOINT     start the node and mount its tree (foreground; Ctrl-C unmounts)
   unmount MOUNTPOINT   stop the daemon serving MOUNTPOINT and unmount it
   which PATH           print the handler that serves PATH on a running mount
-  ns ...               namespaces: create, list, get, delete
+  ns ...               namespaces: create, list, get, delete, identity, members, grant, leave
   group ...            groups inside a namespace: list, create, nest, unnest, subgroups
   invite NS            print an invitation token for another node to join NS
   join TOKEN|-         join a namespace with a token (- reads it from stdin)
@@ -51,15 +51,26 @@ what it serves, and PATH relative to it.
 `,
   ns: `Usage: meshfs ns <subcommand> [--data DIR] [--json]
 
-Namespaces of the running node (the daemon using --data DIR). NS is a namespace id or alias.
+Namespaces of the running node (the daemon using --data DIR). NS is a namespace id, its path
+(team/design) or its alias.
 
   ns create ALIAS [--app ID] [--upgrade-policy automatic|lazy-on-access|coordinated] [--description TEXT]
-                       create a namespace, mounted at MOUNT/ALIAS (same as mkdir MOUNT/ALIAS)
-  ns list [--app ID]   the namespaces this node is a member of (for one application)
+                       create a namespace, mounted at MOUNT/ALIAS (same as mkdir MOUNT/ALIAS);
+                       PARENT/ALIAS creates one nested in namespace PARENT, at MOUNT/PARENT/ALIAS
+  ns list [--app ID]   the namespaces this node is a member of (for one application), with paths
   ns get NS            one namespace's details
   ns delete NS [--force]
-                       delete a namespace from this node; it must be empty (like rmdir), unless
-                       --force, which deletes everything in it: irreversible
+                       admins only: delete a namespace from this node; it must be empty (like
+                       rmdir) and hold no nested namespaces, unless --force, which deletes
+                       everything in it and the nested ones: irreversible
+  ns identity NS       this node's identity in NS: public key, role, when it joined
+  ns members NS        the members: key, role, joined, left
+  ns grant NS MEMBER_KEY admin|member
+                       admins only: set a member's role (MEMBER_KEY: the key, or 6+ first characters)
+  ns leave NS [--force]
+                       leave NS (and the namespaces nested in it): peers are told, then it is
+                       deleted from this node. The last admin must grant admin to another member
+                       first, unless --force
 `,
   group: `Usage: meshfs group <subcommand> NS ... [--data DIR] [--json]
 
@@ -75,7 +86,8 @@ Groups are the directories of a namespace; GROUP is a group id or its path insid
 
 Prints a signed invitation token (JSON) for namespace NS: the namespace id, this node's key and
 address, expiry (DURATION as 90s, 30m, 1h, 7d; default 24h) and how many nodes may use it
-(default 1). Give it to the other node's owner: meshfs join TOKEN.
+(default 1). Give it to the other node's owner: meshfs join TOKEN. --recursive also makes the
+joiner a member of the namespaces nested in NS (that this node holds).
 `,
   join: `Usage: meshfs join TOKEN|- [--data DIR] [--json]
 

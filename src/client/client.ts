@@ -146,6 +146,37 @@ import type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
 export type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
 import type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
 
+export type Role = 'admin' | 'member'
+
+/** Who this node is in a namespace (Calimero's get_namespace_identity). */
+export interface NamespaceIdentity {
+  namespace: string
+  path: string
+  /** The node's key: the key its peers know it by in every namespace. */
+  publicKey: string
+  /** null while the namespace's member list does not (yet) show this node. */
+  role: Role | null
+  joinedMs: number | null
+}
+
+export interface Member {
+  publicKey: string
+  role: Role
+  joinedMs: number
+  /** Set once the member left (its tombstone). */
+  leftMs?: number
+  /** The key that signed the grant. */
+  grantedBy: string
+}
+
+/** What `leaveNamespace` did: the namespaces left (nested ones too), and who heard of it. */
+export interface LeaveResult extends NamespaceInfo {
+  left: string[]
+  /** Connected peers that shared the namespace, and how many acknowledged the tombstone in time. */
+  peers: number
+  acknowledged: number
+}
+
 export interface GroupInfo {
   id: string
   path: string
@@ -182,6 +213,29 @@ export class MeshfsClient {
   /** Irreversible. Without `force` the namespace must be empty. */
   deleteNamespace(namespace: string, opts: { force?: boolean } = {}): Promise<NamespaceInfo> {
     return call(this.dataDir, 'deleteNamespace', { namespace, force: opts.force ?? false })
+  }
+
+  /** This node's identity in a namespace: its key, role and when it joined. */
+  getNamespaceIdentity(namespace: string): Promise<NamespaceIdentity> {
+    return call(this.dataDir, 'getNamespaceIdentity', { namespace })
+  }
+
+  /** The namespace's members as this node believes them (signed grants only), left ones too. */
+  listMembers(namespace: string): Promise<Member[]> {
+    return call(this.dataDir, 'listMembers', { namespace })
+  }
+
+  /** Admins only: set a member's role. `member` is its public key (or a unique prefix of 6+ characters). */
+  grantRole(namespace: string, member: string, role: Role): Promise<Member> {
+    return call(this.dataDir, 'grantRole', { namespace, member, role })
+  }
+
+  /**
+   * Leave a namespace (and those nested in it): a tombstone goes to the peers, then the namespace
+   * is dropped from this node. The last admin must grant admin first, unless `force`.
+   */
+  leaveNamespace(namespace: string, opts: { force?: boolean } = {}): Promise<LeaveResult> {
+    return call(this.dataDir, 'leaveNamespace', { namespace, force: opts.force ?? false })
   }
 
   listNamespaceGroups(namespace: string): Promise<GroupInfo[]> {

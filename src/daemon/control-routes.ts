@@ -30,6 +30,8 @@ function optNum(body: Record<string, unknown>, key: string): number | undefined 
 
 /** How long a joined namespace may take to arrive before `join` answers anyway. */
 const ARRIVAL_WAIT_MS = 10_000
+/** How long `leave` waits for the connected peers to acknowledge the tombstone. */
+const LEAVE_ACK_MS = 5_000
 
 export function controlRoutes(ns: Namespaces, sync: SyncNode, events: EventHub, status: () => unknown): Record<string, ControlRoute> {
   return {
@@ -103,6 +105,17 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode, events: EventHub, 
     listNamespaces: async () => ns.list(),
     listNamespacesForApplication: async (b) => ns.list(str(b, 'application')),
     deleteNamespace: async (b) => ns.delete(str(b, 'namespace'), b.force === true),
+    getNamespaceIdentity: async (b) => ns.namespaceIdentity(str(b, 'namespace')),
+    listMembers: async (b) => ns.listMembers(str(b, 'namespace')),
+    grantRole: async (b) => ns.grant(str(b, 'namespace'), str(b, 'member'), str(b, 'role')),
+    leaveNamespace: async (b) => {
+      const info = ns.get(str(b, 'namespace'))
+      const ids = ns.beginLeave(info.id, b.force === true)
+      // The tombstones are stored and on their way; give the peers a moment to apply them.
+      const acks = await Promise.all(ids.map((id) => sync.awaitUnshared(id, LEAVE_ACK_MS)))
+      ns.finishLeave(ids)
+      return { ...info, left: ids, peers: acks[acks.length - 1]!.peers, acknowledged: acks[acks.length - 1]!.acknowledged }
+    },
     listNamespaceGroups: async (b) => ns.listGroups(str(b, 'namespace')),
     createGroupInNamespace: async (b) => ns.createGroup(str(b, 'namespace'), str(b, 'path')),
     nestGroup: async (b) => ns.nestGroup(str(b, 'namespace'), str(b, 'parent'), str(b, 'child')),
