@@ -6,6 +6,7 @@ import { ControlError } from './control-server.js'
 import type { Namespaces } from './namespaces.js'
 import { parseDuration, parseToken } from '../net/invitation.js'
 import type { SyncNode } from '../net/sync-node.js'
+import type { SyncTargets } from '../sync-targets/targets.js'
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key]
@@ -30,7 +31,7 @@ function optNum(body: Record<string, unknown>, key: string): number | undefined 
 /** How long a joined namespace may take to arrive before `join` answers anyway. */
 const ARRIVAL_WAIT_MS = 10_000
 
-export function controlRoutes(ns: Namespaces, sync: SyncNode): Record<string, ControlRoute> {
+export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTargets): Record<string, ControlRoute> {
   return {
     createNamespaceInvitation: async (b) => {
       const expires = optStr(b, 'expires')
@@ -101,5 +102,20 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode): Record<string, Co
     nestGroup: async (b) => ns.nestGroup(str(b, 'namespace'), str(b, 'parent'), str(b, 'child')),
     unnestGroup: async (b) => ns.unnestGroup(str(b, 'namespace'), str(b, 'group')),
     listSubgroups: async (b) => ns.listSubgroups(str(b, 'namespace'), str(b, 'group')),
+    getSyncConfiguration: async (b) => targets.getSyncConfiguration(str(b, 'namespace')),
+    enableSyncTarget: async (b) => {
+      const opts: Parameters<SyncTargets['enableSyncTarget']>[1] = { url: str(b, 'targetUrl'), type: str(b, 'syncType') }
+      const targetNamespace = optStr(b, 'targetNamespace')
+      const group = optStr(b, 'group')
+      if (targetNamespace !== undefined) opts.targetNamespace = targetNamespace
+      if (group !== undefined) opts.group = group
+      return targets.enableSyncTarget(str(b, 'namespace'), opts)
+    },
+    disableSyncTarget: async (b) => {
+      const opts: Parameters<SyncTargets['disableSyncTarget']>[1] = { url: str(b, 'targetUrl'), targetNamespace: str(b, 'targetNamespace') }
+      const group = optStr(b, 'group')
+      if (group !== undefined) opts.group = group
+      return targets.disableSyncTarget(str(b, 'namespace'), opts)
+    },
   }
 }

@@ -19,6 +19,7 @@ import { controlRoutes } from './control-routes.js'
 import { Namespaces } from './namespaces.js'
 import { Identity } from '../net/identity.js'
 import { SyncNode, type SyncOptions } from '../net/sync-node.js'
+import { SyncTargets } from '../sync-targets/targets.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -42,6 +43,7 @@ export class Daemon {
     readonly mount: FuseMount,
     readonly namespaces: Namespaces,
     readonly sync: SyncNode,
+    readonly targets: SyncTargets,
     private readonly store: LocalStore,
     private readonly control: Server,
     private readonly lock: DataDirLock,
@@ -74,6 +76,19 @@ export class Daemon {
       const bound = Number(new URL(sync.url).port)
       if (store.meta.getMeta<number>('listen-port') !== bound) store.meta.setMeta('listen-port', bound)
       for (const peer of namespaces.peers()) sync.keepConnected(peer.url, peer.publicKey)
+      const targets = new SyncTargets({
+        publicKey: identity.publicKey,
+        replica: (ref) => namespaces!.replicaOf(ref),
+        ownUrl: () => sync.url,
+        // The target's node is known by its key only if this node joined through it.
+        connect: (url) => {
+          const peer = namespaces!.peers().find((p) => p.url === url)
+          if (peer) sync.keepConnected(peer.url, peer.publicKey)
+        },
+      }, store.meta, log.child('targets'))
+      namespaces.beforeDelete = (info) => targets.checkDeletable(info.id)
+      targets.start()
+      cleanup.unshift(() => targets.stop())
       const startedMs = Date.now()
       let mount: FuseMount | undefined
       table.mount('/.meshfs', new ControlHandler({
@@ -96,14 +111,14 @@ export class Daemon {
         table.mount(spec.path, await createHandler(spec))
         log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
       }
-      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces, sync), log.child('control'))
+      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces, sync, targets), log.child('control'))
       cleanup.unshift(() => new Promise<void>((r) => control.close(() => r())))
       mount = new FuseMount(opts.mountpoint, new Vfs(table), {
         opTimeoutMs: opts.opTimeoutMs,
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const daemon = new Daemon(table, mount, namespaces, sync, store, control, lock, log)
+      const daemon = new Daemon(table, mount, namespaces, sync, targets, store, control, lock, log)
       daemon.watchHandlers()
       await mount.mount()
       log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, ${namespaces.list().length} namespaces, pid ${process.pid})`)
@@ -123,6 +138,7 @@ export class Daemon {
       await this.mount.unmount()
       this.log.info(`unmounted ${this.mount.mountpoint}`)
     } finally {
+      this.targets.stop()
       await this.sync.stop()
       await new Promise<void>((r) => this.control.close(() => r()))
       for (const h of this.table.handlers()) await closeQuietly(h, this.log)

@@ -81,6 +81,8 @@ export class Namespaces implements SyncHost {
   /** Told when a namespace starts or stops being held (the sync layer watches it). */
   onHeld: (ns: string) => void = () => {}
   onDropped: (ns: string) => void = () => {}
+  /** Asked before a namespace is deleted; throws to refuse (sync targets still mirror it). */
+  beforeDelete: (ns: NamespaceInfo) => void = () => {}
 
   /** `dataDir/local/<namespace id>` holds each namespace's ignored, node-local files. */
   constructor(
@@ -136,6 +138,11 @@ export class Namespaces implements SyncHost {
     return this.member(ref).replica.info
   }
 
+  /** The replica of a mounted namespace, by id or alias (sync targets mirror between them). */
+  replicaOf(ref: string): NamespaceReplica {
+    return this.member(ref).replica
+  }
+
   /** Delete a namespace from this node; it must be empty unless `force` (irreversible). */
   delete(ref: string, force = false): NamespaceInfo {
     const member = this.member(ref)
@@ -146,6 +153,7 @@ export class Namespaces implements SyncHost {
     if (!readMember(member.replica.doc, this.identity.publicKey) || readMember(member.replica.doc, this.identity.publicKey)!.role !== 'admin') {
       throw fsError('EACCES', `only an admin of namespace ${info.alias} may delete it`)
     }
+    this.beforeDelete(info)
     this.store.meta.setMeta(MEMBERSHIP_KEY, this.membership().filter((id) => id !== info.id))
     if (this.table.isMountPoint(member.mountPath)) this.table.unmount(member.mountPath)
     this.members.delete(info.id)
