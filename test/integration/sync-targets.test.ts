@@ -5,9 +5,10 @@
 // expected state shows, and "did not come back" is checked after a later change has gone through.
 
 import assert from 'node:assert/strict'
+import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { ok, runCli, sh, startMount, waitFor, type MountedNode } from './harness.js'
+import { ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
 
 const LISTEN = ['--listen', '127.0.0.1:0']
 const SYNC_MS = 15_000
@@ -156,13 +157,15 @@ describe('sync targets', () => {
       const token = (await meshfsOk(b!, 'invite', 'dst')).trim()
       await meshfsOk(a!, 'join', token)
       await waitContent(`${a!.mnt}/dst/existing.txt`, 'b was here\n')
-      await ok(`mkdir ${a!.mnt}/src && mkdir ${a!.mnt}/src/g && echo 'from a' > ${a!.mnt}/src/g/f.txt`)
+      await ok(`mkdir ${a!.mnt}/src && mkdir ${a!.mnt}/src/g && echo 'from a' > ${a!.mnt}/src/g/f.txt && head -c 2500000 /dev/urandom > ${a!.mnt}/src/g/blob.bin`)
       const bUrl = await statusUrl(b!)
 
       await refused(a!, ['sync', 'enable', 'src', bUrl, '--type', 'simplex', '--target-namespace', 'nope'], 1, /does not hold namespace "nope".*join it first/)
       await meshfsOk(a!, 'sync', 'enable', 'src', bUrl, '--type', 'simplex', '--target-namespace', 'dst')
       await waitContent(`${b!.mnt}/dst/g/f.txt`, 'from a\n')
       assert.equal(await cat(`${b!.mnt}/dst/existing.txt`), 'b was here\n', 'what the target had stays')
+      // Binary content crosses as its chunks, fetched by B from A like any of dst's blobs.
+      await eventually('blob.bin to arrive whole on B', () => out(`sha256sum < ${q(`${b!.mnt}/dst/g/blob.bin`)}`), await out(`sha256sum < ${q(`${a!.mnt}/src/g/blob.bin`)}`))
 
       await ok(`echo 'changed on b' > ${b!.mnt}/dst/g/f.txt && echo new > ${b!.mnt}/dst/g/b-only.txt`)
       await waitContent(`${a!.mnt}/dst/g/f.txt`, 'changed on b\n')
@@ -179,6 +182,27 @@ describe('sync targets', () => {
       // A is a member of dst, not an admin: it may not give dst targets.
       await refused(a!, ['sync', 'enable', 'dst', 'local', '--type', 'simplex', '--target-namespace', 'src'], 1, /EACCES: only an admin of namespace dst may change its sync targets/)
     }))
+
+  test('targets and what they agreed on survive a restart of the node', { timeout: TEST_TIMEOUT }, async () => {
+    const root = tempDir('targets-restart')
+    let n: MountedNode | undefined
+    try {
+      n = await startMount(LISTEN, { root })
+      await ok(`mkdir ${n.mnt}/a ${n.mnt}/b && echo one > ${n.mnt}/a/f`)
+      await meshfsOk(n, 'sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'b')
+      await waitContent(`${n.mnt}/b/f`, 'one\n')
+      await ok(`echo 'b kept this' > ${n.mnt}/b/f`)
+      await n.stop()
+      n = await startMount(LISTEN, { root })
+      await ok(`echo two > ${n.mnt}/a/g`)
+      await waitContent(`${n.mnt}/b/g`, 'two\n')
+      assert.equal(await cat(`${n.mnt}/b/f`), 'b kept this\n', 'after a restart the target\'s own change still stays')
+      assert.equal((JSON.parse(await meshfsOk(n, 'sync', 'list', 'a', '--json')) as { targets: unknown[] }).targets.length, 1)
+    } finally {
+      await n?.stop()
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
 
   test('refusals: a widening group, a bad type, an unknown namespace, deleting a namespace with live targets', { timeout: TEST_TIMEOUT }, () =>
     withNodes(1, async ([n]) => {
