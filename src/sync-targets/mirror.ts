@@ -283,7 +283,16 @@ export class Mirror {
     let lastError: string | undefined
     this.applying = true
     try {
-      const steps = this.plan(cfg)
+      let steps: Step[]
+      try {
+        steps = this.plan(cfg)
+      } catch (err) {
+        // Reading a side failed (its store refused): nothing was written; try again later.
+        steps = []
+        stats.errors++
+        lastError = `reading the namespaces: ${(err as Error).message}`
+        this.log.warn(`sync ${this.names()}: ${lastError}`)
+      }
       const run = (step: Step, fn: () => void) => {
         try {
           fn()

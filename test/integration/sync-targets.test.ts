@@ -225,6 +225,7 @@ describe('sync targets', () => {
       const rmdir = await sh(`rmdir ${q(`${n!.mnt}/e`)}`)
       assert.notEqual(rmdir.code, 0, 'rmdir of a namespace with a live target must fail')
       assert.match(rmdir.stderr, /Device or resource busy/)
+      assert.match(n!.log(), /rmdir \/e: EBUSY: namespace e has live sync targets \(into f at local\)/)
       assert.equal(await presence(`${n!.mnt}/e`), 'present\n')
 
       await meshfsOk(n!, 'sync', 'disable', 'a', 'local', 'b')
