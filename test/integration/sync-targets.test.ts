@@ -130,7 +130,8 @@ describe('sync targets', () => {
       const C = `${n!.mnt}/c`
       const D = `${n!.mnt}/d`
       await ok(`mkdir ${C} ${D} && mkdir ${C}/shared && printf 'one\\ntwo\\nthree\\n' > ${C}/shared/notes.txt && echo from-d > ${D}/d.txt`)
-      await meshfsOk(n!, 'sync', 'enable', 'c', 'local', '--type', 'duplex', '--target-namespace', 'd')
+      // The node's own URL is this same node, as `local` is.
+      await meshfsOk(n!, 'sync', 'enable', 'c', await statusUrl(n!), '--type', 'duplex', '--target-namespace', 'd')
       await waitContent(`${D}/shared/notes.txt`, 'one\ntwo\nthree\n')
       await waitContent(`${C}/d.txt`, 'from-d\n')
       await ok(`mkdir ${D}/made-in-d && echo x > ${D}/made-in-d/x`)
@@ -144,8 +145,9 @@ describe('sync targets', () => {
       await ok(`echo 1 > ${C}/marker`)
       await waitContent(`${D}/marker`, '1\n')
       assert.equal(await cat(`${D}/shared/notes.txt`), 'one\ntwo\nTHREE\n', 'a group turned off is not mirrored')
-      const listed = JSON.parse(await meshfsOk(n!, 'sync', 'list', 'c', '--json')) as { targets: Array<{ groups: Record<string, string> }> }
+      const listed = JSON.parse(await meshfsOk(n!, 'sync', 'list', 'c', '--json')) as { targets: Array<{ url: string; groups: Record<string, string> }> }
       assert.deepEqual(listed.targets[0]!.groups, { '/shared': 'off' })
+      assert.equal(listed.targets[0]!.url, 'local')
       await meshfsOk(n!, 'sync', 'enable', 'c', 'local', '--type', 'duplex', '--target-namespace', 'd', '--group', 'shared')
       await waitContent(`${C}/shared/notes.txt`, 'ONE\ntwo\nTHREE\n')
       await waitContent(`${D}/shared/notes.txt`, 'ONE\ntwo\nTHREE\n')
