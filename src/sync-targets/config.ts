@@ -5,13 +5,12 @@
 // never widen it.
 
 import { fsError } from '../vfs/errors.js'
+import { isWithin } from '../vfs/path.js'
 
 /** `simplex`: this namespace's changes go to the target only; `duplex`: both ways. */
 export type SyncType = 'simplex' | 'duplex'
 /** What a group may say: one of the types, or `off` (not mirrored at all). */
 export type GroupMode = SyncType | 'off'
-
-export const SYNC_TYPES: readonly SyncType[] = ['simplex', 'duplex']
 
 /** The URL of a target on this same node (any URL equal to this node's own is stored as this). */
 export const LOCAL_URL = 'local'
@@ -45,7 +44,7 @@ export function checkType(v: unknown): SyncType {
 }
 
 /** The narrower of two modes. */
-export function narrower(a: GroupMode, b: GroupMode): GroupMode {
+function narrower(a: GroupMode, b: GroupMode): GroupMode {
   return RANK[a] <= RANK[b] ? a : b
 }
 
@@ -54,10 +53,6 @@ export function modeAt(cfg: Pick<TargetConfig, 'type' | 'groups'>, path: string)
   let mode: GroupMode = cfg.type
   for (const [group, m] of Object.entries(cfg.groups)) if (isWithin(path, group)) mode = narrower(mode, m)
   return mode
-}
-
-export function isWithin(path: string, group: string): boolean {
-  return group === '/' || path === group || path.startsWith(group + '/')
 }
 
 /**

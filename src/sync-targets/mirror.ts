@@ -78,7 +78,6 @@ export interface PassStats {
 export interface MirrorState {
   /** When the last pass ended. */
   lastPassMs?: number
-  last?: PassStats
   lastError?: string
 }
 
@@ -326,7 +325,6 @@ export class Mirror {
       this.applying = false
     }
     this.state.lastPassMs = Date.now()
-    this.state.last = stats
     if (lastError === undefined) delete this.state.lastError
     else this.state.lastError = lastError
     if (stats.copied + stats.deleted + stats.merged + stats.conflicts > 0) {
