@@ -11,6 +11,7 @@ Commands:
   group ...            groups inside a namespace: list, create, nest, unnest, subgroups
   invite NS            print an invitation token for another node to join NS
   join TOKEN|-         join a namespace with a token (- reads it from stdin)
+  sync ...             sync targets: list, enable, disable (mirror a namespace into another)
 
 Options:
   -h, --help           show help (also after a command: meshfs mount --help)
@@ -94,5 +95,21 @@ joiner a member of the namespaces nested in NS (that this node holds).
 Joins the namespace a token invites to: connects to the inviter, proves this node's key, is
 recorded as a member, syncs, and mounts the namespace. '-' reads the token from stdin.
 Expired, tampered, used-up or malformed tokens are refused and nothing is joined.
+`,
+  sync: `Usage: meshfs sync <subcommand> NS ... [--data DIR] [--json]
+
+Sync targets mirror namespace NS into another namespace: on another node (TARGET_URL is its
+ws:// URL, from its .meshfs/status; this node must have joined the target namespace first) or
+on this node (TARGET_URL 'local'). Only an admin of NS changes its targets.
+
+  sync list NS         NS's sync targets (--json: the sync configuration document)
+  sync enable NS TARGET_URL --type simplex|duplex [--target-namespace NAME]
+                       mirror NS into NAME (default: a namespace named like NS); simplex sends
+                       NS's changes to the target only, duplex both ways
+  sync enable NS TARGET_URL --type simplex|duplex --group PATH [--target-namespace NAME]
+                       set the mode of group PATH (a dataset): it may narrow the target's type
+                       (simplex inside a duplex target), never widen it
+  sync disable NS TARGET_URL NAME [--group PATH]
+                       stop mirroring NS into NAME (with --group: that group only)
 `,
 }

@@ -177,6 +177,11 @@ export interface LeaveResult extends NamespaceInfo {
   acknowledged: number
 }
 
+export type { SyncConfiguration, SyncTargetInfo } from '../sync-targets/targets.js'
+export type { SyncType, GroupMode } from '../sync-targets/config.js'
+import type { SyncConfiguration } from '../sync-targets/targets.js'
+import type { SyncType } from '../sync-targets/config.js'
+
 export interface GroupInfo {
   id: string
   path: string
@@ -276,6 +281,31 @@ export class MeshfsClient {
   joinNamespace(token: string): Promise<NamespaceInfo> {
     return call(this.dataDir, 'joinNamespace', { token })
   }
+
+  /** Hoss's get_sync_configuration: the namespace's sync targets (what `.meshfs/ns/NS/sync.json` shows). */
+  getSyncConfiguration(namespace: string): Promise<SyncConfiguration> {
+    return call(this.dataDir, 'getSyncConfiguration', { namespace })
+  }
+
+  /**
+   * Hoss's enable_sync_target: mirror `namespace` into a target namespace at `targetUrl` (a node's
+   * ws:// URL, or `local` for this node). Admins only; a remote target namespace must be joined first.
+   */
+  enableSyncTarget(namespace: string, targetUrl: string, syncType: SyncType, opts: EnableSyncTargetOptions = {}): Promise<SyncConfiguration> {
+    return call(this.dataDir, 'enableSyncTarget', { namespace, targetUrl, syncType, ...opts })
+  }
+
+  /** Hoss's disable_sync_target; with `group`, turns mirroring off for that group only. */
+  disableSyncTarget(namespace: string, targetUrl: string, targetNamespace: string, opts: { group?: string } = {}): Promise<SyncConfiguration> {
+    return call(this.dataDir, 'disableSyncTarget', { namespace, targetUrl, targetNamespace, ...opts })
+  }
+}
+
+export interface EnableSyncTargetOptions {
+  /** Alias or id of the target namespace (default: the same alias as `namespace`). */
+  targetNamespace?: string
+  /** Set only this group's mode (it may narrow the target's type, never widen it). */
+  group?: string
 }
 
 export interface InvitationOptions {

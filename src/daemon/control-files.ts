@@ -4,7 +4,8 @@
 //
 //   .meshfs/status            this node (JSON)          .meshfs/mounts    the mount table (JSON)
 //   .meshfs/join              write a token to join
-//   .meshfs/ns/ALIAS/info.json    getNamespace + members count
+//   .meshfs/ns/PATH/info.json     getNamespace + members count (PATH: `team`, `team/design`:
+//                                 a nested namespace's directory is inside its parent's)
 //   .meshfs/ns/ALIAS/members      listMembers           .meshfs/ns/ALIAS/identity   our public key
 //   .meshfs/ns/ALIAS/invite       reading mints an invitation token
 //   .meshfs/ns/ALIAS/peers        getPeers              .meshfs/ns/ALIAS/sync.json  getSyncConfiguration
@@ -52,7 +53,7 @@ export function controlFiles(routes: Routes, hub: EventHub, extra: { mounts: () 
   const call = (verb: string, body: Record<string, unknown> = {}) => routes[verb]!(body)
   const has = (verb: string) => Object.hasOwn(routes, verb)
 
-  const namespaceDir = (info: NamespaceInfo): ControlNode => {
+  const namespaceDir = (info: NamespaceInfo, nested: NamespaceInfo[]): ControlNode => {
     const namespace = info.id
     const files: Record<string, ControlNode> = {
       'info.json': {
@@ -75,7 +76,14 @@ export function controlFiles(routes: Routes, hub: EventHub, extra: { mounts: () 
     }
     if (has('getPeers')) files.peers = { kind: 'read', render: () => call('getPeers', { namespace }) }
     if (has('getSyncConfiguration')) files['sync.json'] = { kind: 'read', render: () => call('getSyncConfiguration', { namespace }) }
-    return { kind: 'dir', entries: () => files }
+    return {
+      kind: 'dir',
+      entries: () => {
+        const out = { ...files }
+        for (const child of nested) if (child.parentId === info.id && !Object.hasOwn(out, child.alias)) out[child.alias] = namespaceDir(child, nested)
+        return out
+      },
+    }
   }
 
   const root: Record<string, ControlNode> = {
@@ -86,7 +94,10 @@ export function controlFiles(routes: Routes, hub: EventHub, extra: { mounts: () 
       kind: 'dir',
       entries: async () => {
         const out: Record<string, ControlNode> = {}
-        for (const info of (await call('listNamespaces')) as NamespaceInfo[]) out[info.alias] = namespaceDir(info)
+        const all = (await call('listNamespaces')) as NamespaceInfo[]
+        const held = new Set(all.map((i) => i.id))
+        // A namespace nested in one this node does not hold is shown at the top.
+        for (const info of all) if (!info.parentId || !held.has(info.parentId)) out[info.alias] = namespaceDir(info, all)
         return out
       },
     },

@@ -7,6 +7,7 @@ import type { EventHub } from '../events/event-hub.js'
 import type { Namespaces } from './namespaces.js'
 import { parseDuration, parseToken } from '../net/invitation.js'
 import type { SyncNode } from '../net/sync-node.js'
+import type { SyncTargets } from '../sync-targets/targets.js'
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key]
@@ -33,7 +34,7 @@ const ARRIVAL_WAIT_MS = 10_000
 /** How long `leave` waits for the connected peers to acknowledge the tombstone. */
 const LEAVE_ACK_MS = 5_000
 
-export function controlRoutes(ns: Namespaces, sync: SyncNode, events: EventHub, status: () => unknown): Record<string, ControlRoute> {
+export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTargets, events: EventHub, status: () => unknown): Record<string, ControlRoute> {
   return {
     status: async () => status(),
     /** A stream of the namespace's events (JSON lines) for as long as the client listens. */
@@ -121,5 +122,20 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode, events: EventHub, 
     nestGroup: async (b) => ns.nestGroup(str(b, 'namespace'), str(b, 'parent'), str(b, 'child')),
     unnestGroup: async (b) => ns.unnestGroup(str(b, 'namespace'), str(b, 'group')),
     listSubgroups: async (b) => ns.listSubgroups(str(b, 'namespace'), str(b, 'group')),
+    getSyncConfiguration: async (b) => targets.getSyncConfiguration(str(b, 'namespace')),
+    enableSyncTarget: async (b) => {
+      const opts: Parameters<SyncTargets['enableSyncTarget']>[1] = { url: str(b, 'targetUrl'), type: str(b, 'syncType') }
+      const targetNamespace = optStr(b, 'targetNamespace')
+      const group = optStr(b, 'group')
+      if (targetNamespace !== undefined) opts.targetNamespace = targetNamespace
+      if (group !== undefined) opts.group = group
+      return targets.enableSyncTarget(str(b, 'namespace'), opts)
+    },
+    disableSyncTarget: async (b) => {
+      const opts: Parameters<SyncTargets['disableSyncTarget']>[1] = { url: str(b, 'targetUrl'), targetNamespace: str(b, 'targetNamespace') }
+      const group = optStr(b, 'group')
+      if (group !== undefined) opts.group = group
+      return targets.disableSyncTarget(str(b, 'namespace'), opts)
+    },
   }
 }

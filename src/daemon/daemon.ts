@@ -22,6 +22,7 @@ import { SyncNode, type SyncOptions } from '../net/sync-node.js'
 import { EventHub } from '../events/event-hub.js'
 import { treeEventSource } from '../events/tree-events.js'
 import { controlFiles } from './control-files.js'
+import { SyncTargets } from '../sync-targets/targets.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -45,6 +46,7 @@ export class Daemon {
     readonly mount: FuseMount,
     readonly namespaces: Namespaces,
     readonly sync: SyncNode,
+    readonly targets: SyncTargets,
     private readonly store: LocalStore,
     private readonly control: Server,
     private readonly lock: DataDirLock,
@@ -71,7 +73,15 @@ export class Daemon {
       const events = new EventHub()
       namespaces.onHeld = (ns) => {
         sync.watch(ns)
-        events.setSource(ns, treeEventSource(namespaces!.replica(ns)!))
+        // A namespace still joining has no members list yet: it has no member events either.
+        const membersOf = () => {
+          try {
+            return namespaces!.listMembers(ns)
+          } catch {
+            return []
+          }
+        }
+        events.setSource(ns, treeEventSource(namespaces!.replica(ns)!, membersOf))
       }
       namespaces.onDropped = (ns) => {
         sync.unwatch(ns)
@@ -84,6 +94,19 @@ export class Daemon {
       const bound = Number(new URL(sync.url).port)
       if (store.meta.getMeta<number>('listen-port') !== bound) store.meta.setMeta('listen-port', bound)
       for (const peer of namespaces.peers()) sync.keepConnected(peer.url, peer.publicKey)
+      const targets = new SyncTargets({
+        roleIn: (ns) => namespaces!.namespaceIdentity(ns).role,
+        replica: (ref) => namespaces!.replicaOf(ref),
+        ownUrl: () => sync.url,
+        // The target's node is known by its key only if this node joined through it.
+        connect: (url) => {
+          const peer = namespaces!.peers().find((p) => p.url === url)
+          if (peer) sync.keepConnected(peer.url, peer.publicKey)
+        },
+      }, store.meta, log.child('targets'))
+      namespaces.beforeDelete = (info) => targets.checkDeletable(info.id)
+      targets.start()
+      cleanup.unshift(() => targets.stop())
       const startedMs = Date.now()
       let mount: FuseMount | undefined
       const status = () => ({
@@ -99,7 +122,7 @@ export class Daemon {
         url: sync.url,
         connectedPeers: sync.peerCount(),
       })
-      const routes = controlRoutes(namespaces, sync, events, status)
+      const routes = controlRoutes(namespaces, sync, targets, events, status)
       table.mount('/.meshfs', new ControlHandler(controlFiles(routes, events, { mounts: () => table.list() })))
       for (const spec of opts.handlers) {
         table.mount(spec.path, await createHandler(spec))
@@ -112,7 +135,7 @@ export class Daemon {
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const daemon = new Daemon(table, mount, namespaces, sync, store, control, lock, log)
+      const daemon = new Daemon(table, mount, namespaces, sync, targets, store, control, lock, log)
       daemon.watchHandlers()
       await mount.mount()
       log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, ${namespaces.list().length} namespaces, pid ${process.pid})`)
@@ -132,6 +155,7 @@ export class Daemon {
       await this.mount.unmount()
       this.log.info(`unmounted ${this.mount.mountpoint}`)
     } finally {
+      this.targets.stop()
       await this.sync.stop()
       await new Promise<void>((r) => this.control.close(() => r()))
       for (const h of this.table.handlers()) await closeQuietly(h, this.log)

@@ -109,6 +109,8 @@ export class Namespaces implements SyncHost {
   /** Told when a namespace starts or stops being held (the sync layer watches it). */
   onHeld: (ns: string) => void = () => {}
   onDropped: (ns: string) => void = () => {}
+  /** Asked before a namespace is deleted; throws to refuse (sync targets still mirror it). */
+  beforeDelete: (ns: NamespaceInfo) => void = () => {}
 
   /** `dataDir/local/<namespace id>` holds each namespace's ignored, node-local files. */
   constructor(
@@ -177,6 +179,11 @@ export class Namespaces implements SyncHost {
     return this.member(ref).replica.info
   }
 
+  /** The replica of a mounted namespace, by id or alias (sync targets mirror between them). */
+  replicaOf(ref: string): NamespaceReplica {
+    return this.member(ref).replica
+  }
+
   /**
    * Delete a namespace from this node (irreversible); only its admins may. It must be empty and
    * hold no nested namespaces unless `force`, which deletes those too (their admins only).
@@ -192,6 +199,7 @@ export class Namespaces implements SyncHost {
     if (!force && member.replica.tree.children(TreeDoc.ROOT).length > 0) {
       throw fsError('ENOTEMPTY', `namespace ${pathOf(info)} is not empty: remove its contents, or delete it with --force (irreversible)`)
     }
+    for (const m of [member, ...nested]) this.beforeDelete(m.replica.info)
     for (const m of [...nested, member]) this.drop(m)
     this.log.info(`namespace ${pathOf(info)} deleted (${info.id})${force ? ' with --force' : ''}${nested.length ? `, with ${nested.length} nested` : ''}`)
     return info

@@ -7,8 +7,6 @@
 // removed in between shows no event). A removed or moved group is one event; its subtree goes
 // with it.
 
-import type * as Y from 'yjs'
-import { listMembers } from '../crdt/members.js'
 import { TreeDoc } from '../crdt/tree.js'
 import type { EntryKind, EventSource, NamespaceEvent } from './event-hub.js'
 
@@ -20,9 +18,11 @@ const SHARE = 10
 /** What the events need of a namespace replica (NamespaceReplica provides it). */
 export interface WatchedReplica {
   readonly tree: TreeDoc
-  readonly doc: Y.Doc
   onStored(listener: (docKey: string) => void): () => void
 }
+
+/** The namespace's believed members (signatures checked), left ones included. */
+export type MembersOf = () => Array<{ publicKey: string; role: string; leftMs?: number }>
 
 interface Entry {
   path: string
@@ -36,7 +36,7 @@ interface Snapshot {
   members: Map<string, { role: string; left: boolean }>
 }
 
-function snapshot(replica: WatchedReplica): Snapshot {
+function snapshot(replica: WatchedReplica, membersOf: MembersOf): Snapshot {
   const entries = new Map<string, Entry>()
   const walk = (id: string, prefix: string) => {
     for (const child of replica.tree.children(id)) {
@@ -47,7 +47,7 @@ function snapshot(replica: WatchedReplica): Snapshot {
   }
   walk(TreeDoc.ROOT, '')
   const members = new Map<string, { role: string; left: boolean }>()
-  for (const m of listMembers(replica.doc)) members.set(m.publicKey, { role: m.role, left: m.leftMs !== undefined })
+  for (const m of membersOf()) members.set(m.publicKey, { role: m.role, left: m.leftMs !== undefined })
   return { entries, members }
 }
 
@@ -88,16 +88,16 @@ export function diffSnapshots(before: Snapshot, after: Snapshot, textsChanged: R
   return out
 }
 
-export function treeEventSource(replica: WatchedReplica): EventSource {
+export function treeEventSource(replica: WatchedReplica, membersOf: MembersOf): EventSource {
   return (emit) => {
-    let last = snapshot(replica)
+    let last = snapshot(replica, membersOf)
     let timer: NodeJS.Timeout | undefined
     let costMs = 0
     const texts = new Set<string>()
     const flush = () => {
       timer = undefined
       const started = performance.now()
-      const now = snapshot(replica)
+      const now = snapshot(replica, membersOf)
       const changed = new Set(texts)
       texts.clear()
       for (const e of diffSnapshots(last, now, changed)) emit(e)

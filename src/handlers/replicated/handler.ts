@@ -33,8 +33,8 @@ import type { LocalArea } from './local-area.js'
 
 const ROOT = TreeDoc.ROOT
 
-/** Tree metadata keys (short: they are stored for every node). `c` is a ContentRef. */
-const META = { content: 'c', target: 'l' } as const
+/** Tree metadata keys (short: they are stored for every node). `c` is a ContentRef. Sync-target mirrors read and write them too. */
+export const META = { content: 'c', target: 'l' } as const
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /** User xattrs live in tree metadata under this prefix (keys are limited to 64 bytes). */
 const XATTR_PREFIX = 'x.'
