@@ -146,7 +146,8 @@ import type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
 export type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
 import type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
 
-export type Role = 'admin' | 'member'
+export type { Member, Role } from '../crdt/members.js'
+import type { Member, Role } from '../crdt/members.js'
 
 /** Who this node is in a namespace (Calimero's get_namespace_identity). */
 export interface NamespaceIdentity {
@@ -157,16 +158,6 @@ export interface NamespaceIdentity {
   /** null while the namespace's member list does not (yet) show this node. */
   role: Role | null
   joinedMs: number | null
-}
-
-export interface Member {
-  publicKey: string
-  role: Role
-  joinedMs: number
-  /** Set once the member left (its tombstone). */
-  leftMs?: number
-  /** The key that signed the grant. */
-  grantedBy: string
 }
 
 /** What `leaveNamespace` did: the namespaces left (nested ones too), and who heard of it. */

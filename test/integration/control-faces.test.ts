@@ -1,0 +1,171 @@
+// The three control faces agree: the control files under MOUNT/.meshfs/ show what the CLI prints
+// with --json and what the TypeScript client returns (all three are calls of one control API);
+// writing a token into .meshfs/join joins like `meshfs join`; namespace events reach the client's
+// subscribeNamespace and `tail -f`/`cat` of .meshfs/ns/NS/events as they happen, from local and
+// remote changes. Every daemon and every reader process is stopped by pid in a `finally`.
+
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import path from 'node:path'
+import { describe, test } from 'node:test'
+import { connect, MeshfsError, type NamespaceEvent } from '../../src/index.js'
+import { ok, runCli, sh, waitFor } from './harness.js'
+import { LISTEN, SYNC_MS, TEST_TIMEOUT, q, waitPresent, withCluster } from './cluster.js'
+import type { MountedNode } from './harness.js'
+
+async function cliJson<T>(node: MountedNode, ...args: string[]): Promise<T> {
+  const r = await runCli([...args, '--data', node.data, '--json'])
+  assert.equal(r.code, 0, `meshfs ${args.join(' ')} --json exited ${r.code}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T
+}
+
+const file = (node: MountedNode, rel: string) => readFileSync(path.join(node.mnt, '.meshfs', rel), 'utf8')
+const json = <T>(node: MountedNode, rel: string) => JSON.parse(file(node, rel)) as T
+
+/** A reader of a file that may never end (tail -f, cat of events); killed by pid in `stop`. */
+function follow(cmd: string[]): { proc: ChildProcess; output: () => string; stop: () => Promise<void> } {
+  const proc = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] })
+  let text = ''
+  proc.stdout!.on('data', (d: Buffer) => (text += d.toString()))
+  proc.stderr!.on('data', (d: Buffer) => (text += d.toString()))
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()))
+  return {
+    proc,
+    output: () => text,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+      await exited
+    },
+  }
+}
+
+/** Collect a subscription's events in the background until `stop`. */
+function collect(it: AsyncIterableIterator<NamespaceEvent>): { events: NamespaceEvent[]; stop: () => Promise<void>; failure: () => unknown } {
+  const events: NamespaceEvent[] = []
+  let failure: unknown
+  const done = (async () => {
+    try {
+      for await (const e of it) events.push(e)
+    } catch (err) {
+      failure = err
+    }
+  })()
+  return {
+    events,
+    failure: () => failure,
+    async stop() {
+      await it.return?.()
+      await done
+    },
+  }
+}
+
+describe('control faces', () => {
+  test('control files, the CLI and the client show the same namespace', { timeout: TEST_TIMEOUT }, () =>
+    withCluster(async (c) => {
+      const a = await c.start()
+      await ok(`mkdir ${q(path.join(a.mnt, 'proj'))}`)
+      const client = connect({ dataDir: a.data })
+
+      const viaCli = await cliJson<Record<string, unknown>>(a, 'ns', 'get', 'proj')
+      const viaClient = await client.getNamespace('proj')
+      const info = json<Record<string, unknown>>(a, 'ns/proj/info.json')
+      assert.deepEqual(viaClient, viaCli)
+      assert.deepEqual({ ...info, members: undefined }, { ...viaCli, members: undefined })
+      assert.equal(info.members, 1, 'the creator is the one member')
+
+      assert.deepEqual(json(a, 'ns/proj/members'), await cliJson(a, 'ns', 'members', 'proj'))
+      assert.deepEqual(json(a, 'ns/proj/members'), await client.listMembers('proj'))
+      const identity = await cliJson<{ publicKey: string; role: string }>(a, 'ns', 'identity', 'proj')
+      assert.equal(file(a, 'ns/proj/identity').trim(), identity.publicKey)
+      assert.deepEqual(await client.getNamespaceIdentity('proj'), identity)
+      assert.equal(identity.role, 'admin')
+      assert.deepEqual(json(a, 'ns/proj/sync.json'), await cliJson(a, 'sync', 'list', 'proj'))
+      assert.deepEqual(json(a, 'ns/proj/sync.json'), await client.getSyncConfiguration('proj'))
+      const status = json<{ nodeId: string }>(a, 'status')
+      assert.equal(status.nodeId, identity.publicKey)
+
+      // Reading `invite` mints a token for this namespace, as `meshfs invite` does.
+      const minted = JSON.parse(file(a, 'ns/proj/invite')) as { ns: string; inviter: string }
+      assert.equal(minted.ns, viaClient.id)
+      assert.equal(minted.inviter, identity.publicKey)
+
+      // Control files are read-only (or write-only), and never appear inside a namespace.
+      const write = await sh(`echo x > ${q(path.join(a.mnt, '.meshfs/ns/proj/info.json'))}`)
+      assert.notEqual(write.code, 0)
+      assert.match(write.stderr, /Permission denied/)
+      const readJoin = await sh(`cat ${q(path.join(a.mnt, '.meshfs/join'))}`)
+      assert.notEqual(readJoin.code, 0)
+      assert.match(readJoin.stderr, /Permission denied/)
+      const bad = await sh(`echo 'not a token' > ${q(path.join(a.mnt, '.meshfs/join'))}`)
+      assert.notEqual(bad.code, 0, 'a bad token written into .meshfs/join fails the write')
+      assert.match(bad.stderr, /Invalid argument/)
+      assert.deepEqual((await ok(`ls -A ${q(path.join(a.mnt, 'proj'))}`)).trim(), '')
+      assert.match(a.log(), /bad invitation/)
+
+      // Bad arguments: clear errors from the client (typed) and the CLI (exit 2).
+      await assert.rejects(client.getNamespace('nope'), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOENT' && /nope/.test(err.message))
+      const sub = collect(client.subscribeNamespace('nope'))
+      await waitFor('the refusal', () => sub.failure() !== undefined, SYNC_MS).finally(() => sub.stop())
+      assert.ok(sub.failure() instanceof MeshfsError && (sub.failure() as MeshfsError).code === 'ENOENT', `subscribe to an unknown namespace: ${String(sub.failure())}`)
+    }))
+
+  test('events: the client and the events file see local changes as they happen', { timeout: TEST_TIMEOUT }, () =>
+    withCluster(async (c) => {
+      const a = await c.start()
+      const ns = path.join(a.mnt, 'proj')
+      await ok(`mkdir ${q(ns)}`)
+      const sub = collect(connect({ dataDir: a.data }).subscribeNamespace('proj'))
+      const cat = follow(['cat', path.join(a.mnt, '.meshfs/ns/proj/events')])
+      try {
+        await waitFor('the subscription to start', () => sub.events.length > 0 || sub.failure() !== undefined, 200).catch(() => {})
+        await ok(`echo one > ${q(ns)}/a.txt`)
+        await waitFor('put /a.txt', () => sub.events.some((e) => e.type === 'put' && e.path === '/a.txt'), SYNC_MS)
+        await ok(`mkdir ${q(ns)}/g`)
+        await waitFor('put /g', () => sub.events.some((e) => e.type === 'put' && e.path === '/g' && e.kind === 'group'), SYNC_MS)
+        await ok(`mv ${q(ns)}/a.txt ${q(ns)}/g/`)
+        await waitFor('move', () => sub.events.some((e) => e.type === 'move' && e.from === '/a.txt' && e.to === '/g/a.txt'), SYNC_MS)
+        await ok(`rm -r ${q(ns)}/g`)
+        await waitFor('remove /g', () => sub.events.some((e) => e.type === 'remove' && e.path === '/g'), SYNC_MS)
+        // rm -r unlinks the file, then removes the group: two events.
+        assert.ok(sub.events.some((e) => e.type === 'remove' && e.path === '/g/a.txt'))
+        // `cat` of the events file is still running (blocked reads) and saw the same events.
+        await waitFor('cat of events to show the move', () => cat.output().includes('"type":"move"'), SYNC_MS)
+        assert.equal(cat.proc.exitCode, null, `cat ended: ${cat.output()}`)
+        const lines = cat.output().trim().split('\n').map((l) => JSON.parse(l) as { type: string; seq?: number })
+        assert.equal(lines[0]!.type, 'stream')
+        for (const want of ['put', 'move', 'remove']) assert.ok(lines.some((l) => l.type === want), `${want} in ${cat.output()}`)
+      } finally {
+        await sub.stop()
+        await cat.stop()
+      }
+      assert.equal(sub.failure(), undefined)
+    }))
+
+  test('two nodes: join through .meshfs/join; tail -f and the client see remote changes and the member joining', { timeout: TEST_TIMEOUT }, () =>
+    withCluster(async (c) => {
+      const a = await c.start(LISTEN)
+      const b = await c.start(LISTEN)
+      await ok(`mkdir ${q(path.join(a.mnt, 'team'))}`)
+      const sub = collect(connect({ dataDir: a.data }).subscribeNamespace('team'))
+      let tail: ReturnType<typeof follow> | undefined
+      try {
+        const token = file(a, 'ns/team/invite').trim()
+        await ok(`echo ${q(token)} > ${q(path.join(b.mnt, '.meshfs/join'))}`)
+        await waitPresent(path.join(b.mnt, 'team'))
+        const bKey = file(b, 'ns/team/identity').trim()
+        await waitFor('member-joined on A', () => sub.events.some((e) => e.type === 'member-joined' && e.member === bKey), SYNC_MS)
+
+        tail = follow(['tail', '-f', '-n', '1', path.join(b.mnt, '.meshfs/ns/team/events')])
+        await waitFor('tail to print the last line', () => tail!.output().trim().length > 0, SYNC_MS)
+        await ok(`echo hello > ${q(path.join(a.mnt, 'team/hello.txt'))}`)
+        await waitFor('tail -f on B to show the put made on A', () => /"type":"put","path":"\/hello.txt"/.test(tail!.output()), SYNC_MS)
+        await ok(`echo more >> ${q(path.join(b.mnt, 'team/hello.txt'))}`)
+        await waitFor('the client on A to see B\'s edit', () => sub.events.filter((e) => e.type === 'put' && e.path === '/hello.txt').length >= 2, SYNC_MS)
+      } finally {
+        await sub.stop()
+        await tail?.stop()
+      }
+    }))
+})
