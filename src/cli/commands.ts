@@ -38,6 +38,7 @@ export async function runMount(args: string[]): Promise<number> {
       listen: { type: 'string' },
       'max-frame-bytes': { type: 'string' },
       'max-connections-per-peer': { type: 'string' },
+      json: { type: 'boolean' },
     },
   })
   const mountpoint = onePositional(positionals, 'MOUNTPOINT', 'mount')
@@ -82,6 +83,11 @@ export async function runMount(args: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof SpecError) throw new UsageError(err.message)
     throw err
+  }
+
+  // The log goes to stderr; with --json, stdout carries one line saying the mount is up.
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ mountpoint: daemon.mount.mountpoint, pid: process.pid, dataDir: path.resolve(values.data ?? defaultDataDir()), url: daemon.sync.url }) + '\n')
   }
 
   // A daemon that dies leaves a dead mount behind; one bug in a background task must not do that.
@@ -145,11 +151,12 @@ async function prepareMountpoint(mountpoint: string, mkdir: boolean, note: (m: s
 }
 
 export async function runUnmount(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } })
   const mountpoint = onePositional(positionals, 'MOUNTPOINT', 'unmount')
+  const say = (dead: boolean, text: string) => process.stdout.write(values.json ? JSON.stringify({ unmounted: mountpoint, dead }) + '\n' : text)
   if (await isDeadMount(mountpoint)) {
     await lazyUnmount(mountpoint)
-    process.stdout.write(`detached the dead mount ${mountpoint}\n`)
+    say(true, `detached the dead mount ${mountpoint}\n`)
     return 0
   }
   const entry = (await readMounts()).find((m) => m.mountpoint === mountpoint)
@@ -160,12 +167,12 @@ export async function runUnmount(args: string[]): Promise<number> {
   // The daemon unmounts and exits; give it a bounded while, then detach what is left.
   for (let i = 0; i < 100 && (await isMounted(mountpoint)); i++) await new Promise((r) => setTimeout(r, 100))
   if (await isMounted(mountpoint)) await lazyUnmount(mountpoint)
-  process.stdout.write(`unmounted ${mountpoint}\n`)
+  say(false, `unmounted ${mountpoint}\n`)
   return 0
 }
 
 export async function runWhich(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} })
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' } } })
   const target = onePositional(positionals, 'PATH', 'which')
   const meshMounts = (await readMounts()).filter((m) => m.type === 'fuse.meshfs').map((m) => m.mountpoint)
   const mnt = longestPrefix(meshMounts, target)
@@ -175,6 +182,7 @@ export async function runWhich(args: string[]): Promise<number> {
   const at = longestPrefix(mounts.map((m) => m.path), inTree) ?? '/'
   const info = mounts.find((m) => m.path === at)!
   const rel = relativeTo(inTree, at)
-  process.stdout.write(`${at}\t${info.kind}${info.source ? '\t' + info.source : ''}\t${rel}\n`)
+  if (values.json) process.stdout.write(JSON.stringify({ mount: at, kind: info.kind, source: info.source ?? null, path: rel }) + '\n')
+  else process.stdout.write(`${at}\t${info.kind}${info.source ? '\t' + info.source : ''}\t${rel}\n`)
   return 0
 }

@@ -43,7 +43,11 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
-    process.stderr.write(`meshfs: ${(err as Error).message}\n`)
+    // With --json the error is machine-readable too: the daemon's errno-like code, or EUSAGE.
+    if (process.argv.includes('--json')) {
+      const code = usage ? 'EUSAGE' : typeof (err as { code?: unknown }).code === 'string' ? (err as { code: string }).code : 'EIO'
+      process.stderr.write(JSON.stringify({ error: { code, message: (err as Error).message } }) + '\n')
+    } else process.stderr.write(`meshfs: ${(err as Error).message}\n`)
     process.exitCode = usage ? 2 : 1
   },
 )

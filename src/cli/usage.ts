@@ -16,6 +16,10 @@ Commands:
 Options:
   -h, --help           show help (also after a command: meshfs mount --help)
   -V, --version        print the version
+  --json               (every command) machine-readable output on stdout; errors as
+                       {"error": {"code", "message"}} on stderr
+
+Exit codes: 0 success, 1 the operation failed, 2 bad arguments.
 `,
   mount: `Usage: meshfs mount MOUNTPOINT [options]
 
@@ -39,13 +43,14 @@ Options:
   --mkdir                  create MOUNTPOINT if it does not exist
   --allow-other            let other users use the mount (needs user_allow_other in /etc/fuse.conf unless root)
   --log-level LEVEL        debug, info, warn or error (default info)
+  --json                   once mounted, print {"mountpoint", "pid", "dataDir", "url"} on stdout
   -h, --help               show this help
 `,
-  unmount: `Usage: meshfs unmount MOUNTPOINT
+  unmount: `Usage: meshfs unmount MOUNTPOINT [--json]
 
 Asks the daemon serving MOUNTPOINT to unmount and stop; a dead mount is detached.
 `,
-  which: `Usage: meshfs which PATH
+  which: `Usage: meshfs which PATH [--json]
 
 Prints the handler that serves PATH on a running meshfs mount: its mount path, its kind and
 what it serves, and PATH relative to it.
