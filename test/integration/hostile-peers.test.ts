@@ -95,3 +95,59 @@ test('thousands of random and truncated frames close their connections; the node
     await node.stop()
   }
 })
+
+test('--max-frame-bytes and --max-connections-per-peer close what exceeds them; the node keeps serving', { timeout: 60_000 }, async () => {
+  const node = await startMount(['--listen', '127.0.0.1:0', '--max-frame-bytes', '4096', '--max-connections-per-peer', '2'])
+  try {
+    await ok(`mkdir ${node.mnt}/ns && echo ok > ${node.mnt}/ns/f`)
+    const url = statusOf(node.mnt).url
+
+    // An oversized frame, before or after the handshake, closes that connection: 1009 (too big).
+    const big = new Uint8Array(8192)
+    const raw = new WebSocket(url)
+    await new Promise<void>((r, j) => (raw.once('open', () => r()), raw.once('error', j)))
+    const rawCode = new Promise<number>((r) => raw.once('close', (code) => r(code)))
+    raw.send(big)
+    assert.equal(await rawCode, 1009)
+    const s = await stranger(url)
+    const sCode = new Promise<number>((r) => s.ws.once('close', (code) => r(code)))
+    s.ws.send(big)
+    assert.equal(await sCode, 1009)
+    // A frame under the limit is fine.
+    const under = await stranger(url)
+    under.send({ type: 'namespaces', ids: [] })
+
+    // One key, three connections: the third is closed (1008), the first two stay.
+    const key = KeyPair.generate()
+    const conns: Array<{ ws: WebSocket; code: Promise<number>; ready: Promise<void> }> = []
+    for (let i = 0; i < 3; i++) {
+      const ws = new WebSocket(url)
+      const hs = new Handshake({ identity: key })
+      const code = new Promise<number>((r) => ws.once('close', (c) => r(c)))
+      const ready = new Promise<void>((resolve, reject) => {
+        ws.once('error', reject)
+        ws.once('open', () => ws.send(hs.start()))
+        ws.on('message', (data: Buffer) => {
+          if (hs.done) return resolve()
+          const reply = hs.receive(new Uint8Array(data))
+          if (reply) ws.send(reply)
+          if (hs.done) resolve()
+        })
+      })
+      await ready
+      conns.push({ ws, code, ready })
+    }
+    assert.equal(await conns[2]!.code, 1008)
+    await new Promise((r) => setTimeout(r, 300))
+    assert.equal(conns[0]!.ws.readyState, WebSocket.OPEN, 'the first connection stays')
+    assert.equal(conns[1]!.ws.readyState, WebSocket.OPEN, 'the second connection stays')
+    assert.match(node.log(), /more than 2 connections from one peer/)
+    for (const c of conns) c.ws.close()
+    under.ws.close()
+
+    assert.equal(node.proc.exitCode, null, 'the daemon is still running')
+    assert.equal(await ok(`cat ${node.mnt}/ns/f`), 'ok\n')
+  } finally {
+    await node.stop()
+  }
+})
