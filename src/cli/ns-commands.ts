@@ -97,8 +97,21 @@ export async function runNs(args: string[]): Promise<number> {
       print(values.json, info, () => `deleted namespace ${info.alias} (${info.id}) from this node; this cannot be undone\n`)
       return 0
     }
+    case 'token': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { ...COMMON, expires: { type: 'string' }, 'read-only': { type: 'boolean' } },
+      })
+      const [ns] = need(positionals, ['NS'], 'ns token')
+      const opts: { expires?: string; readOnly?: boolean } = { readOnly: values['read-only'] ?? false }
+      if (values.expires !== undefined) opts.expires = values.expires
+      const t = await run(() => client(values.data).createClientToken(ns!, opts))
+      print(values.json, t, () => t.token + '\n')
+      return 0
+    }
     default:
-      throw new UsageError(sub === undefined ? 'ns: missing subcommand (create, list, get, delete)' : `ns: unknown subcommand '${sub}'`)
+      throw new UsageError(sub === undefined ? 'ns: missing subcommand (create, list, get, delete, token)' : `ns: unknown subcommand '${sub}'`)
   }
 }
 

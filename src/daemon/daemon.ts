@@ -19,6 +19,8 @@ import { controlRoutes } from './control-routes.js'
 import { Namespaces } from './namespaces.js'
 import { Identity } from '../net/identity.js'
 import { SyncNode, type SyncOptions } from '../net/sync-node.js'
+import { ClientEndpoint } from '../net/yws-endpoint.js'
+import { clientRoomHost } from './client-rooms.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -65,8 +67,13 @@ export class Daemon {
       namespaces = new Namespaces(store, table, lock.dir, identity, log.child('ns'))
       const port = opts.listen.port ?? store.meta.getMeta<number>('listen-port') ?? 0
       const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'))
+      const clients = new ClientEndpoint(clientRoomHost(namespaces, table), { maxMessagesPerSecond: opts.sync.maxMessagesPerSecond }, log.child('clients'))
+      sync.clients = clients
       namespaces.onHeld = (ns) => sync.watch(ns)
-      namespaces.onDropped = (ns) => sync.unwatch(ns)
+      namespaces.onDropped = (ns) => {
+        sync.unwatch(ns)
+        clients.dropNamespace(ns)
+      }
       namespaces.loadAll()
       namespaces.collectGarbage()
       await sync.start()
