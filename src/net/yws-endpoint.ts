@@ -29,6 +29,7 @@
 // The tree records a text resource's size and mtime; a stock client edits only the text, so the
 // node records them for it (host.textEdited), at most once per EDIT_RECORD_MS per room (size and
 // mtime are hot metadata: alternating writers grow a Yjs doc fast) and when the room empties.
+// When the resource is removed or turns binary, its room's clients are closed with 4403.
 //
 // Awareness: one Awareness per room, holding the clients' states only. Every update is broadcast
 // to every connection of the room, the sender's included: the stock client counts its own
@@ -126,9 +127,12 @@ export class ClientEndpoint {
     try {
       target = this.authorize(req)
     } catch (err) {
-      if (!(err instanceof Refusal)) throw err
-      this.log.info(`client ${from} refused (${err.code}): ${err.message}`)
-      ws.close(err.code, err.message.slice(0, 120))
+      // Anything else (the store failing to read the tree) is this node's trouble: the client may retry.
+      const code = err instanceof Refusal ? err.code : 1011
+      const line = `client ${from} refused (${code}): ${(err as Error).message}`
+      if (err instanceof Refusal) this.log.info(line)
+      else this.log.warn(line)
+      ws.close(code, (err as Error).message.slice(0, 120))
       return
     }
     const room = this.room(target.ns, target.docKey)
@@ -159,9 +163,14 @@ export class ClientEndpoint {
       }
     })
     ws.on('close', () => this.leave(conn))
-    // A read-only client is never asked for its state: it has nothing the node would take.
-    if (!conn.readOnly) this.send(conn, syncMessage(SYNC_STEP1, this.replicaOf(room).stateVector(room.docKey)))
-    if (room.awareness.getStates().size > 0) this.send(conn, awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]))
+    try {
+      // A read-only client is never asked for its state: it has nothing the node would take.
+      if (!conn.readOnly) this.send(conn, syncMessage(SYNC_STEP1, this.replicaOf(room).stateVector(room.docKey)))
+      if (room.awareness.getStates().size > 0) this.send(conn, awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]))
+    } catch (err) {
+      this.log.warn(`${conn.label}: ${(err as Error).message}`)
+      this.close(conn, 1011, (err as Error).message)
+    }
   }
 
   /** The namespace is gone from this node: close its rooms without recording anything. */
@@ -275,6 +284,11 @@ export class ClientEndpoint {
     awareness.setLocalState(null)
     const room: Room = { key, ns, docKey, conns: new Set(), awareness, offStored: () => {}, editTimer: undefined }
     room.offStored = this.replicaOf(room).onStored((docKey, update, from) => {
+      // A resource removed (here or by a peer) or turned binary has no room any more.
+      if (docKey === 'tree' && !this.host.isTextResource(ns, room.docKey)) {
+        for (const conn of room.conns) this.close(conn, 4403, `resource ${room.docKey} was removed, or is no longer text`)
+        return
+      }
       if (docKey !== room.docKey) return
       const message = syncMessage(SYNC_UPDATE, update)
       for (const conn of room.conns) if (conn !== from) this.send(conn, message)

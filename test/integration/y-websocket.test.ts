@@ -3,8 +3,8 @@
 // `meshfs ns token`, and its edits meet the mount's: `cat` shows the client's, `sed -i` and `>>`
 // reach the client's Y.Text, on the node it connected to and on a node that joined the namespace.
 // Awareness is echoed to every connection (the sender's too); bad tokens, other namespaces,
-// unknown rooms, read-only writes and malformed frames are closed with 4401/4403/4400 and the
-// stock client stops retrying. Every provider is destroyed and every daemon stopped in `finally`.
+// unknown rooms, read-only writes, removed resources and malformed frames are closed with
+// 4401/4403/4400 and the stock client stops retrying. Every provider is destroyed and every daemon stopped in `finally`.
 
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
@@ -334,6 +334,11 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       // The peer protocol still answers at `/`, and a good client still works after all that.
       const fine = clients.open(url, room, { token: good.token })
       await eventually('a good client to sync', () => fine.text.toString(), 'secret\n')
+      // Removing the resource closes its room for good.
+      await ok(`rm ${q(file)}`)
+      await waitFor('the removed resource\'s client to be closed', () => fine.closed.length > 0)
+      assert.equal(fine.closed[0]!.code, 4403)
+      assert.equal(fine.provider.shouldConnect, false)
 
       // The CLI: bad arguments exit 2, an unknown namespace 1, each with one line on stderr.
       const badDuration = await runCli(['ns', 'token', 'team', '--expires', 'soon', '--data', a.data])

@@ -426,9 +426,12 @@ export class ReplicatedHandler implements Handler, Publisher {
 
   // ---- stock Yjs clients (net/yws-endpoint.ts) ------------------------------------------------
 
-  /** Whether `id` is a live, visible resource whose content is its Y.Text, or still empty. */
+  /**
+   * Whether `id` is a live resource whose content is its Y.Text, or still empty. One hidden
+   * while an editor saves (renamed to its backup name, waiting to be revived) still is.
+   */
   isTextResource(id: string): boolean {
-    if (!this.tree.isLive(id) || this.hidden.has(id)) return false
+    if (!this.tree.isLive(id)) return false
     const node = this.tree.get(id)
     return node.kind === 'file' && this.contentRef(node).kind !== 'b'
   }
