@@ -192,12 +192,6 @@ export class ClientEndpoint {
     }
   }
 
-  clientCount(): number {
-    let n = 0
-    for (const room of this.rooms.values()) n += room.conns.size
-    return n
-  }
-
   private authorize(req: IncomingMessage): { ns: string; docKey: string; readOnly: boolean } {
     const target = req.url ?? '/'
     const q = target.indexOf('?')
