@@ -142,8 +142,21 @@ export async function runNs(args: string[]): Promise<number> {
       print(values.json, r, () => `left namespace ${r.path ?? r.alias} (${r.id})${nested}; ${heard}\n`)
       return 0
     }
+    case 'token': {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: { ...COMMON, expires: { type: 'string' }, 'read-only': { type: 'boolean' } },
+      })
+      const [ns] = need(positionals, ['NS'], 'ns token')
+      const opts: { expires?: string; readOnly?: boolean } = { readOnly: values['read-only'] ?? false }
+      if (values.expires !== undefined) opts.expires = values.expires
+      const t = await run(() => client(values.data).createClientToken(ns!, opts))
+      print(values.json, t, () => t.token + '\n')
+      return 0
+    }
     default:
-      throw new UsageError(sub === undefined ? 'ns: missing subcommand (create, list, get, delete, identity, members, grant, leave)' : `ns: unknown subcommand '${sub}'`)
+      throw new UsageError(sub === undefined ? 'ns: missing subcommand (create, list, get, delete, identity, members, grant, leave, token)' : `ns: unknown subcommand '${sub}'`)
   }
 }
 

@@ -7,7 +7,7 @@ Commands:
   mount MOUNTPOINT     start the node and mount its tree (foreground; Ctrl-C unmounts)
   unmount MOUNTPOINT   stop the daemon serving MOUNTPOINT and unmount it
   which PATH           print the handler that serves PATH on a running mount
-  ns ...               namespaces: create, list, get, delete, identity, members, grant, leave
+  ns ...               namespaces: create, list, get, delete, identity, members, grant, leave, token
   group ...            groups inside a namespace: list, create, nest, unnest, subgroups
   invite NS            print an invitation token for another node to join NS
   join TOKEN|-         join a namespace with a token (- reads it from stdin)
@@ -77,6 +77,11 @@ Namespaces of the running node (the daemon using --data DIR). NS is a namespace 
                        leave NS (and the namespaces nested in it): peers are told, then it is
                        deleted from this node. The last admin must grant admin to another member
                        first, unless --force
+  ns token NS [--expires DURATION] [--read-only]
+                       print a bearer token for stock Yjs clients (y-websocket) to open NS's
+                       text resources on this node: ws://URL/NAMESPACE_ID/RESOURCE_ID?token=TOKEN
+                       (DURATION as 90s, 30m, 1h, 7d; default: no expiry). --json adds the
+                       namespace id and the node's URL
 `,
   group: `Usage: meshfs group <subcommand> NS ... [--data DIR] [--json]
 

@@ -268,6 +268,14 @@ export class MeshfsClient {
     return stream(this.dataDir, 'subscribeNamespace', { namespace })
   }
 
+  /**
+   * A bearer token for stock Yjs clients (y-websocket) opening rooms of `namespace` on this node:
+   * `ws://URL/NAMESPACE_ID/RESOURCE_ID?token=TOKEN`. No expiry unless `expires` is given.
+   */
+  createClientToken(namespace: string, opts: ClientTokenOptions = {}): Promise<ClientToken> {
+    return call(this.dataDir, 'createClientToken', { namespace, ...opts })
+  }
+
   /** Redeem an invitation: connect to the inviter, prove this node's key, sync, mount. */
   joinNamespace(token: string): Promise<NamespaceInfo> {
     return call(this.dataDir, 'joinNamespace', { token })
@@ -306,6 +314,23 @@ export interface InvitationOptions {
   expiresAtMs?: number
   /** How many nodes may join with it (default 1). */
   uses?: number
+}
+
+export interface ClientTokenOptions {
+  /** A duration: `90s`, `30m`, `1h`, `7d`; without it the token does not expire. */
+  expires?: string
+  /** The bearer may read rooms and share awareness, not edit. */
+  readOnly?: boolean
+}
+
+export interface ClientToken {
+  token: string
+  /** The namespace id: the first half of every room name. */
+  namespace: string
+  /** This node's WebSocket URL: the server URL a WebsocketProvider connects to. */
+  url: string
+  expiresAtMs: number | null
+  readOnly: boolean
 }
 
 export function connect(opts: ConnectOptions): MeshfsClient {

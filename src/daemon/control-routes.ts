@@ -8,6 +8,7 @@ import type { Namespaces } from './namespaces.js'
 import { parseDuration, parseToken } from '../net/invitation.js'
 import type { SyncNode } from '../net/sync-node.js'
 import type { SyncTargets } from '../sync-targets/targets.js'
+import { createClientToken } from '../net/client-token.js'
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key]
@@ -59,6 +60,21 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTarge
         uses: optNum(b, 'uses') ?? 1,
       })
       return { token }
+    },
+    createClientToken: async (b) => {
+      const expires = optStr(b, 'expires')
+      let expiresAtMs: number | null = null
+      if (expires !== undefined) {
+        try {
+          expiresAtMs = Date.now() + parseDuration(expires)
+        } catch (err) {
+          throw new ControlError('EINVAL', (err as Error).message)
+        }
+      }
+      if (b.readOnly !== undefined && typeof b.readOnly !== 'boolean') throw new ControlError('EINVAL', 'readOnly must be true or false')
+      const namespace = ns.get(str(b, 'namespace')).id
+      const { token } = createClientToken({ namespaceId: namespace, issuer: ns.identity, expiresAtMs, readOnly: b.readOnly === true })
+      return { token, namespace, url: sync.url, expiresAtMs, readOnly: b.readOnly === true }
     },
     joinNamespace: async (b) => {
       const text = str(b, 'token').trim()

@@ -23,6 +23,8 @@ import { EventHub } from '../events/event-hub.js'
 import { treeEventSource } from '../events/tree-events.js'
 import { controlFiles } from './control-files.js'
 import { SyncTargets } from '../sync-targets/targets.js'
+import { ClientEndpoint } from '../net/yws-endpoint.js'
+import { clientRoomHost } from './client-rooms.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -70,6 +72,8 @@ export class Daemon {
       namespaces = new Namespaces(store, table, lock.dir, identity, log.child('ns'))
       const port = opts.listen.port ?? store.meta.getMeta<number>('listen-port') ?? 0
       const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'))
+      const clients = new ClientEndpoint(clientRoomHost(namespaces, table), { maxMessagesPerSecond: opts.sync.maxMessagesPerSecond }, log.child('clients'))
+      sync.clients = clients
       const events = new EventHub()
       namespaces.onHeld = (ns) => {
         sync.watch(ns)
@@ -86,6 +90,7 @@ export class Daemon {
       namespaces.onDropped = (ns) => {
         sync.unwatch(ns)
         events.setSource(ns, undefined)
+        clients.dropNamespace(ns)
       }
       namespaces.loadAll()
       namespaces.collectGarbage()

@@ -12,6 +12,7 @@
 // leaving node learns that its tombstone arrived.
 
 import { createHash } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { Logger } from '../util/log.js'
 import { Handshake, HandshakeError } from './handshake.js'
@@ -65,6 +66,12 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   maxFrameBytes: 16 << 20,
   maxConnectionsPerPeer: 4,
   maxMessagesPerSecond: 20_000,
+}
+
+/** Takes the connections whose path is not `/`: stock Yjs clients opening rooms (yws-endpoint.ts). */
+export interface ClientConnections {
+  accept(ws: WebSocket, req: IncomingMessage): void
+  stop(): void
 }
 
 const RECONCILE_MS = 15_000
@@ -220,6 +227,8 @@ export class SyncNode {
   private reconcileTimer: NodeJS.Timeout | undefined
   private stopped = false
   url = ''
+  /** Where connections to any path but `/` (the peer protocol's) go; without one they are refused. */
+  clients: ClientConnections | undefined
 
   constructor(readonly host: SyncHost, readonly opts: SyncOptions, readonly log: Logger) {}
 
@@ -231,7 +240,11 @@ export class SyncNode {
     })
     const addr = this.server.address()
     if (typeof addr === 'object' && addr) this.url = `ws://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`
-    this.server.on('connection', (ws) => this.attach(new Peer(ws, this)))
+    this.server.on('connection', (ws, req) => {
+      if ((req.url ?? '/').split('?')[0] === '/') return this.attach(new Peer(ws, this))
+      if (this.clients) return this.clients.accept(ws, req)
+      ws.close(4404, 'this node serves no rooms')
+    })
     this.reconcileTimer = setInterval(() => {
       for (const p of this.peers) if (p.handshake.done) p.reconcile()
     }, RECONCILE_MS)
@@ -338,6 +351,7 @@ export class SyncNode {
       clearTimeout(d.timer)
     }
     for (const off of this.unsubscribe.values()) off()
+    this.clients?.stop()
     for (const p of this.peers) p.ws.terminate()
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()))
   }

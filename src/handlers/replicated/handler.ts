@@ -427,6 +427,28 @@ export class ReplicatedHandler implements Handler, Publisher {
     return id === undefined || this.hidden.has(id) ? undefined : id
   }
 
+  // ---- stock Yjs clients (net/yws-endpoint.ts) ------------------------------------------------
+
+  /**
+   * Whether `id` is a live resource whose content is its Y.Text, or still empty. One hidden
+   * while an editor saves (renamed to its backup name, waiting to be revived) still is.
+   */
+  isTextResource(id: string): boolean {
+    if (!this.tree.isLive(id)) return false
+    const node = this.tree.get(id)
+    return node.kind === 'file' && this.contentRef(node).kind !== 'b'
+  }
+
+  /**
+   * A client edited the Y.Text of `id` directly: record the text as the resource's content, with
+   * its size and mtime, as a save through the mount would (peers learn both from the tree).
+   */
+  recordTextEdit(id: string): void {
+    if (!this.isTextResource(id)) return
+    const size = Buffer.byteLength(this.replica.text(id).toString())
+    this.change(id, (t) => t.setMeta(id, META.content, encodeContentRef({ kind: 't', size, mtimeSec: nowSec() })))
+  }
+
   // ---- Publisher: what open files call -------------------------------------------------------
 
   /** Make the working copy the resource's content, stored before this returns. */
@@ -484,7 +506,9 @@ export class ReplicatedHandler implements Handler, Publisher {
     let ref: ContentRef
     let reader: ContentReader
     const small = size <= TEXT_MAX ? copy.contents() : undefined
-    if (size === 0) {
+    // An emptied text stays text (its Y.Text cleared): a client editing the Y.Text directly
+    // (net/yws-endpoint.ts) must see the truncation, and its next edit must not revive the old text.
+    if (size === 0 && this.contentRef(this.tree.get(id)).kind !== 't') {
       ref = { kind: 'e', size, mtimeSec }
       reader = EMPTY_READER
     } else if (small && isStrictText(small)) {
