@@ -5,6 +5,7 @@ import { VERSION } from '../version.js'
 import { USAGE } from './usage.js'
 import { runMount, runUnmount, runWhich } from './commands.js'
 import { runGroup, runInvite, runJoin, runNs } from './ns-commands.js'
+import { runNotify, runPeers, runStatus } from './peer-commands.js'
 import { UsageError } from './usage-error.js'
 
 async function main(argv: string[]): Promise<number> {
@@ -25,6 +26,9 @@ async function main(argv: string[]): Promise<number> {
     group: runGroup,
     invite: runInvite,
     join: runJoin,
+    status: runStatus,
+    peers: runPeers,
+    notify: runNotify,
   }
   const run = commands[command]
   if (!run) throw new UsageError(`unknown command '${command}' (see meshfs --help)`)

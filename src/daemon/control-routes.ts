@@ -30,8 +30,17 @@ function optNum(body: Record<string, unknown>, key: string): number | undefined 
 /** How long a joined namespace may take to arrive before `join` answers anyway. */
 const ARRIVAL_WAIT_MS = 10_000
 
-export function controlRoutes(ns: Namespaces, sync: SyncNode): Record<string, ControlRoute> {
+/** `status` is the daemon's status document (the same as `.meshfs/status`). */
+export function controlRoutes(ns: Namespaces, sync: SyncNode, status: () => unknown): Record<string, ControlRoute> {
   return {
+    status: async () => status(),
+    getPeers: async (b) => sync.peersOf(ns.get(str(b, 'namespace')).id),
+    notify: async (b) => {
+      const data = b.data
+      if (typeof data !== 'string') throw new ControlError('EINVAL', 'data is required (a string)')
+      // A NotifyError's code is an errno: it reaches the client as it is.
+      return { peer: sync.notify(ns.get(str(b, 'namespace')).id, str(b, 'peer'), data) }
+    },
     createNamespaceInvitation: async (b) => {
       const expires = optStr(b, 'expires')
       let expiresAtMs = optNum(b, 'expiresAtMs') ?? Date.now() + 24 * 3600_000

@@ -19,6 +19,7 @@ import { controlRoutes } from './control-routes.js'
 import { Namespaces } from './namespaces.js'
 import { Identity } from '../net/identity.js'
 import { SyncNode, type SyncOptions } from '../net/sync-node.js'
+import { EventHub } from '../events/event-hub.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -42,6 +43,8 @@ export class Daemon {
     readonly mount: FuseMount,
     readonly namespaces: Namespaces,
     readonly sync: SyncNode,
+    /** Every namespace's event stream: notify and sync-state events are published here. */
+    readonly events: EventHub,
     private readonly store: LocalStore,
     private readonly control: Server,
     private readonly lock: DataDirLock,
@@ -64,7 +67,13 @@ export class Daemon {
       const identity = Identity.loadOrCreate(lock.dir)
       namespaces = new Namespaces(store, table, lock.dir, identity, log.child('ns'))
       const port = opts.listen.port ?? store.meta.getMeta<number>('listen-port') ?? 0
-      const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'))
+      const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'), {
+        load: () => store.meta.getMeta('agent-infos'),
+        save: (v) => store.meta.setMeta('agent-infos', v),
+      })
+      const events = new EventHub()
+      sync.onNotify = (ns, from, data) => events.emit(ns, { type: 'notify', from, data })
+      sync.onPeerState = (ns, peer, state) => events.emit(ns, { type: 'sync', peer, state })
       namespaces.onHeld = (ns) => sync.watch(ns)
       namespaces.onDropped = (ns) => sync.unwatch(ns)
       namespaces.loadAll()
@@ -76,8 +85,11 @@ export class Daemon {
       for (const peer of namespaces.peers()) sync.keepConnected(peer.url, peer.publicKey)
       const startedMs = Date.now()
       let mount: FuseMount | undefined
-      table.mount('/.meshfs', new ControlHandler({
-        status: () => ({
+      // One document for `.meshfs/status`, `meshfs status` and the client's status().
+      const status = () => {
+        const s = sync.status()
+        const aliases = new Map(namespaces!.list().map((n) => [n.id, n.alias]))
+        return {
           version: VERSION,
           pid: process.pid,
           mountpoint: mount?.mountpoint,
@@ -85,25 +97,31 @@ export class Daemon {
           startedAt: new Date(startedMs).toISOString(),
           uptimeSeconds: Math.round((Date.now() - startedMs) / 1000),
           openFiles: mount?.handles.size ?? 0,
-          namespaces: namespaces!.list().length,
           nodeId: identity.publicKey,
           url: sync.url,
-          connectedPeers: sync.peerCount(),
-        }),
+          urls: s.urls,
+          connectedPeers: s.connectedPeers,
+          namespaces: s.namespaces.map(({ id, ...rest }) => ({ id, alias: aliases.get(id) ?? null, ...rest })),
+        }
+      }
+      table.mount('/.meshfs', new ControlHandler({
+        status,
         mounts: () => table.list(),
+        // Until per-namespace control directories exist: each namespace's peers, by alias.
+        peers: () => Object.fromEntries(namespaces!.list().map((n) => [n.alias, sync.peersOf(n.id)])),
       }))
       for (const spec of opts.handlers) {
         table.mount(spec.path, await createHandler(spec))
         log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
       }
-      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces, sync), log.child('control'))
+      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces, sync, status), log.child('control'))
       cleanup.unshift(() => new Promise<void>((r) => control.close(() => r())))
       mount = new FuseMount(opts.mountpoint, new Vfs(table), {
         opTimeoutMs: opts.opTimeoutMs,
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const daemon = new Daemon(table, mount, namespaces, sync, store, control, lock, log)
+      const daemon = new Daemon(table, mount, namespaces, sync, events, store, control, lock, log)
       daemon.watchHandlers()
       await mount.mount()
       log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, ${namespaces.list().length} namespaces, pid ${process.pid})`)
