@@ -414,10 +414,6 @@ export class SyncNode {
     })
   }
 
-  peerCount(): number {
-    return [...this.peers].filter((p) => p.handshake.done).length
-  }
-
   /**
    * send_notify: deliver `data` to member `peerRef` (its key or a unique prefix of it) of `ns`
    * over a live connection. Like Kitsune2's, it returns once the message is handed to the
