@@ -156,6 +156,8 @@ class Peer {
   private window = { start: Date.now(), count: 0 }
   /** Dialed because gossip named a member this node was not connected to. */
   memberDial = false
+  /** Carries an invitation: the joiner closes it once admitted (the lasting one is keepConnected's). */
+  readonly redeeming: boolean
   onJoined?: (ns: string) => void
   onError?: (code: string, message: string) => void
 
@@ -164,6 +166,7 @@ class Peer {
     if (invitation !== undefined) opts.invitation = invitation
     if (expectedPeer !== undefined) opts.expectedPeer = expectedPeer
     this.handshake = new Handshake(opts)
+    this.redeeming = invitation !== undefined
   }
 
   send(m: PeerMessage): void {
@@ -230,7 +233,7 @@ class Peer {
           this.shared.add(ns)
           this.offer(ns)
           this.sendInfos(ns, this.node.peerStore.all(ns))
-          this.node.shared(ns, this)
+          this.node.startedSharing(ns, this)
         }
         return
       }
@@ -426,7 +429,10 @@ export class SyncNode {
     const key = this.resolvePeer(peerRef)
     if (!this.host.isMember(ns, key)) throw new NotifyError('EACCES', `peer ${key} is not a member of namespace ${ns}`)
     const conns = this.connectionsTo(key)
-    const peer = conns.find((p) => p.shared.has(ns))
+    // A connection that is closing would drop the message silently; the one an invitation was
+    // redeemed on is about to close.
+    const usable = conns.filter((p) => p.shared.has(ns) && p.ws.readyState === WebSocket.OPEN)
+    const peer = usable.find((p) => !p.redeeming && !p.handshake.peerInvitation) ?? usable[0]
     if (!peer) {
       throw new NotifyError('ENOTCONN', conns.length > 0
         ? `peer ${key} is connected but does not share namespace ${ns} with this node yet`
@@ -544,7 +550,7 @@ export class SyncNode {
   }
 
   /** `peer` started sharing `ns`; the first connection of its key to do so makes it 'connected'. */
-  shared(ns: string, peer: Peer): void {
+  startedSharing(ns: string, peer: Peer): void {
     if (!this.connectionsTo(peer.key!).some((p) => p !== peer && p.shared.has(ns))) this.onPeerState(ns, peer.key!, 'connected')
   }
 

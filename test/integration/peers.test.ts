@@ -23,7 +23,7 @@ interface Status {
   urls: string[]
   uptimeSeconds: number
   pid: number
-  connectedPeers: Array<{ key: string; urls: string[]; direction: string; namespaces: string[] }>
+  connectedPeers: Array<{ key: string; urls: string[]; direction: string; connections: number; namespaces: string[] }>
   namespaces: Array<{ id: string; alias: string | null; connectedPeers: number; knownPeers: number; lastReconciledAtMs: number | null; pendingBlobFetches: number }>
 }
 
@@ -224,7 +224,8 @@ describe('peers: gossip, health, status and notify', () => {
       const sa = await status(a)
       const sb = await status(b)
       const teamId = sa.namespaces.find((n) => n.alias === 'team')!.id
-      await until('A to share team with B', () => status(a), (s) => s.connectedPeers.some((p) => p.key === sb.nodeId && p.namespaces.includes(teamId)))
+      // One connection left: the one B redeemed its invitation on is closed once B was admitted.
+      await until('A to share team with B on one connection', () => status(a), (s) => s.connectedPeers.some((p) => p.key === sb.nodeId && p.connections === 1 && p.namespaces.includes(teamId)))
 
       const prefix = sb.nodeId.slice(0, 10)
       assert.equal(await cli(['notify', 'team', prefix, 'hello B', '--data', a.data]), `sent 7 bytes to ${sb.nodeId}\n`)
