@@ -6,6 +6,7 @@ import { USAGE } from './usage.js'
 import { runMount, runUnmount, runWhich } from './commands.js'
 import { runGroup, runInvite, runJoin, runNs } from './ns-commands.js'
 import { runNotify, runPeers, runStatus } from './peer-commands.js'
+import { runSync } from './sync-commands.js'
 import { UsageError } from './usage-error.js'
 
 async function main(argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ async function main(argv: string[]): Promise<number> {
     status: runStatus,
     peers: runPeers,
     notify: runNotify,
+    sync: runSync,
   }
   const run = commands[command]
   if (!run) throw new UsageError(`unknown command '${command}' (see meshfs --help)`)

@@ -2,7 +2,7 @@
 // API (the same verbs as the TypeScript client). `--json` prints the daemon's answer as JSON.
 
 import { parseArgs } from 'node:util'
-import { connect, MeshfsError, type GroupInfo, type MeshfsClient, type NamespaceInfo, type UpgradePolicy } from '../client/client.js'
+import { connect, MeshfsError, type GroupInfo, type Member, type MeshfsClient, type NamespaceInfo, type UpgradePolicy } from '../client/client.js'
 import { defaultDataDir } from '../daemon/data-dir.js'
 import { UsageError } from './usage-error.js'
 
@@ -29,6 +29,7 @@ function describeNamespace(n: NamespaceInfo): string {
   return [
     `id:             ${n.id}`,
     `alias:          ${n.alias}`,
+    `path:           ${n.path ?? n.alias}`,
     `application:    ${n.application}`,
     `upgrade policy: ${n.upgradePolicy}`,
     `description:    ${n.description}`,
@@ -40,6 +41,12 @@ function table(rows: string[][]): string {
   if (rows.length === 0) return ''
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+function memberRows(members: Member[]): string {
+  return table([['KEY', 'ROLE', 'JOINED', 'LEFT'], ...members.map((m) => [m.publicKey, m.role, iso(m.joinedMs), m.leftMs === undefined ? '-' : iso(m.leftMs)])])
 }
 
 function groupRows(groups: GroupInfo[]): string {
@@ -79,7 +86,7 @@ export async function runNs(args: string[]): Promise<number> {
       const c = client(values.data)
       const list = await run(() => (values.app === undefined ? c.listNamespaces() : c.listNamespacesForApplication(values.app)))
       print(values.json, list, () =>
-        table([['ID', 'ALIAS', 'APPLICATION', 'POLICY'], ...list.map((n) => [n.id, n.alias, n.application, n.upgradePolicy])]),
+        table([['ID', 'PATH', 'APPLICATION', 'POLICY'], ...list.map((n) => [n.id, n.path ?? n.alias, n.application, n.upgradePolicy])]),
       )
       return 0
     }
@@ -97,8 +104,46 @@ export async function runNs(args: string[]): Promise<number> {
       print(values.json, info, () => `deleted namespace ${info.alias} (${info.id}) from this node; this cannot be undone\n`)
       return 0
     }
+    case 'identity': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: COMMON })
+      const [ns] = need(positionals, ['NS'], 'ns identity')
+      const id = await run(() => client(values.data).getNamespaceIdentity(ns!))
+      print(values.json, id, () =>
+        [
+          `namespace:  ${id.path} (${id.namespace})`,
+          `public key: ${id.publicKey}`,
+          `role:       ${id.role ?? 'none (not in the member list yet)'}`,
+          `joined:     ${id.joinedMs === null ? '-' : iso(id.joinedMs)}`,
+        ].join('\n') + '\n',
+      )
+      return 0
+    }
+    case 'members': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: COMMON })
+      const [ns] = need(positionals, ['NS'], 'ns members')
+      const members = await run(() => client(values.data).listMembers(ns!))
+      print(values.json, members, () => memberRows(members))
+      return 0
+    }
+    case 'grant': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: COMMON })
+      const [ns, key, role] = need(positionals, ['NS', 'MEMBER_KEY', 'ROLE'], 'ns grant')
+      if (role !== 'admin' && role !== 'member') throw new UsageError(`ns grant: ROLE is admin or member, not '${role}'`)
+      const m = await run(() => client(values.data).grantRole(ns!, key!, role))
+      print(values.json, m, () => `${m.publicKey} is now ${m.role} of ${ns}\n`)
+      return 0
+    }
+    case 'leave': {
+      const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { ...COMMON, force: { type: 'boolean' } } })
+      const [ns] = need(positionals, ['NS'], 'ns leave')
+      const r = await run(() => client(values.data).leaveNamespace(ns!, { force: values.force ?? false }))
+      const heard = r.peers === 0 ? 'no peer was connected to hear of it' : `${r.acknowledged} of ${r.peers} connected peers acknowledged`
+      const nested = r.left.length > 1 ? ` and ${r.left.length - 1} nested namespace(s)` : ''
+      print(values.json, r, () => `left namespace ${r.path ?? r.alias} (${r.id})${nested}; ${heard}\n`)
+      return 0
+    }
     default:
-      throw new UsageError(sub === undefined ? 'ns: missing subcommand (create, list, get, delete)' : `ns: unknown subcommand '${sub}'`)
+      throw new UsageError(sub === undefined ? 'ns: missing subcommand (create, list, get, delete, identity, members, grant, leave)' : `ns: unknown subcommand '${sub}'`)
   }
 }
 

@@ -7,13 +7,14 @@ Commands:
   mount MOUNTPOINT     start the node and mount its tree (foreground; Ctrl-C unmounts)
   unmount MOUNTPOINT   stop the daemon serving MOUNTPOINT and unmount it
   which PATH           print the handler that serves PATH on a running mount
-  ns ...               namespaces: create, list, get, delete
+  ns ...               namespaces: create, list, get, delete, identity, members, grant, leave
   group ...            groups inside a namespace: list, create, nest, unnest, subgroups
   invite NS            print an invitation token for another node to join NS
   join TOKEN|-         join a namespace with a token (- reads it from stdin)
   status               this node: id, URL, uptime, connected peers, each namespace's sync state
   peers NS             the members of NS this node knows of: URL, last seen, failed dials
   notify NS PEER DATA  send a message to a connected member (it shows on its events stream)
+  sync ...             sync targets: list, enable, disable (mirror a namespace into another)
 
 Options:
   -h, --help           show help (also after a command: meshfs mount --help)
@@ -54,15 +55,26 @@ what it serves, and PATH relative to it.
 `,
   ns: `Usage: meshfs ns <subcommand> [--data DIR] [--json]
 
-Namespaces of the running node (the daemon using --data DIR). NS is a namespace id or alias.
+Namespaces of the running node (the daemon using --data DIR). NS is a namespace id, its path
+(team/design) or its alias.
 
   ns create ALIAS [--app ID] [--upgrade-policy automatic|lazy-on-access|coordinated] [--description TEXT]
-                       create a namespace, mounted at MOUNT/ALIAS (same as mkdir MOUNT/ALIAS)
-  ns list [--app ID]   the namespaces this node is a member of (for one application)
+                       create a namespace, mounted at MOUNT/ALIAS (same as mkdir MOUNT/ALIAS);
+                       PARENT/ALIAS creates one nested in namespace PARENT, at MOUNT/PARENT/ALIAS
+  ns list [--app ID]   the namespaces this node is a member of (for one application), with paths
   ns get NS            one namespace's details
   ns delete NS [--force]
-                       delete a namespace from this node; it must be empty (like rmdir), unless
-                       --force, which deletes everything in it: irreversible
+                       admins only: delete a namespace from this node; it must be empty (like
+                       rmdir) and hold no nested namespaces, unless --force, which deletes
+                       everything in it and the nested ones: irreversible
+  ns identity NS       this node's identity in NS: public key, role, when it joined
+  ns members NS        the members: key, role, joined, left
+  ns grant NS MEMBER_KEY admin|member
+                       admins only: set a member's role (MEMBER_KEY: the key, or 6+ first characters)
+  ns leave NS [--force]
+                       leave NS (and the namespaces nested in it): peers are told, then it is
+                       deleted from this node. The last admin must grant admin to another member
+                       first, unless --force
 `,
   group: `Usage: meshfs group <subcommand> NS ... [--data DIR] [--json]
 
@@ -78,7 +90,8 @@ Groups are the directories of a namespace; GROUP is a group id or its path insid
 
 Prints a signed invitation token (JSON) for namespace NS: the namespace id, this node's key and
 address, expiry (DURATION as 90s, 30m, 1h, 7d; default 24h) and how many nodes may use it
-(default 1). Give it to the other node's owner: meshfs join TOKEN.
+(default 1). Give it to the other node's owner: meshfs join TOKEN. --recursive also makes the
+joiner a member of the namespaces nested in NS (that this node holds).
 `,
   join: `Usage: meshfs join TOKEN|- [--data DIR] [--json]
 
@@ -106,5 +119,21 @@ Sends DATA (a string of at most 64 KiB; '-' reads it from stdin) to PEER, a memb
 NS connected to this node, given as its node key or a unique prefix of it. The message appears
 on PEER's events stream of NS as {"type":"notify","from":KEY,"data":DATA}. It is sent, not
 stored: a peer that is not connected gets an error here, not the message later.
+`,
+  sync: `Usage: meshfs sync <subcommand> NS ... [--data DIR] [--json]
+
+Sync targets mirror namespace NS into another namespace: on another node (TARGET_URL is its
+ws:// URL, from its .meshfs/status; this node must have joined the target namespace first) or
+on this node (TARGET_URL 'local'). Only an admin of NS changes its targets.
+
+  sync list NS         NS's sync targets (--json: the sync configuration document)
+  sync enable NS TARGET_URL --type simplex|duplex [--target-namespace NAME]
+                       mirror NS into NAME (default: a namespace named like NS); simplex sends
+                       NS's changes to the target only, duplex both ways
+  sync enable NS TARGET_URL --type simplex|duplex --group PATH [--target-namespace NAME]
+                       set the mode of group PATH (a dataset): it may narrow the target's type
+                       (simplex inside a duplex target), never widen it
+  sync disable NS TARGET_URL NAME [--group PATH]
+                       stop mirroring NS into NAME (with --group: that group only)
 `,
 }

@@ -50,9 +50,137 @@ export function call<T>(dataDir: string, verb: string, body: Record<string, unkn
   })
 }
 
+/**
+ * A streaming request: the daemon answers with one JSON value per line until either side closes.
+ * Lines are handed out as they arrive; `return()` on the iterator (a `break` out of `for await`)
+ * closes the request.
+ */
+export function stream<T>(dataDir: string, verb: string, body: Record<string, unknown>): AsyncIterableIterator<T> {
+  const queue: T[] = []
+  let failure: Error | undefined
+  let ended = false
+  let wake: (() => void) | undefined
+  const notify = () => {
+    wake?.()
+    wake = undefined
+  }
+  const payload = JSON.stringify(body)
+  const req = http.request(
+    { socketPath: socketPathOf(dataDir), path: `/v1/${verb}`, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+    (res) => {
+      let buffered = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buffered += chunk
+        let nl: number
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl)
+          buffered = buffered.slice(nl + 1)
+          if (line.trim() === '') continue
+          try {
+            const value = JSON.parse(line) as unknown
+            if (res.statusCode !== 200) {
+              const e = (value as { error?: { code: string; message: string } }).error
+              failure = new MeshfsError(e?.code ?? 'EIO', e?.message ?? `the daemon answered ${verb} with status ${res.statusCode}`)
+            } else queue.push(value as T)
+          } catch {
+            failure = new MeshfsError('EIO', `the daemon sent a line that is not JSON on ${verb}`)
+          }
+        }
+        notify()
+      })
+      res.on('end', () => {
+        if (res.statusCode !== 200 && !failure && buffered.trim() !== '') {
+          try {
+            const e = (JSON.parse(buffered) as { error?: { code: string; message: string } }).error
+            failure = new MeshfsError(e?.code ?? 'EIO', e?.message ?? `status ${res.statusCode}`)
+          } catch {
+            failure = new MeshfsError('EIO', `the daemon answered ${verb} with status ${res.statusCode}`)
+          }
+        }
+        ended = true
+        notify()
+      })
+      res.on('error', () => {
+        ended = true
+        notify()
+      })
+    },
+  )
+  req.on('error', (err: NodeJS.ErrnoException) => {
+    if (!ended) failure = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new MeshfsError('ENOTCONN', `no meshfs daemon is running for data directory ${dataDir}`) : new MeshfsError('EIO', `control socket: ${err.message}`)
+    ended = true
+    notify()
+  })
+  req.end(payload)
+  const iterator: AsyncIterableIterator<T> = {
+    async next() {
+      for (;;) {
+        if (queue.length > 0) return { value: queue.shift()!, done: false }
+        if (failure) {
+          const f = failure
+          failure = undefined
+          ended = true
+          throw f
+        }
+        if (ended) return { value: undefined, done: true }
+        await new Promise<void>((r) => (wake = r))
+      }
+    },
+    async return() {
+      ended = true
+      req.destroy()
+      notify()
+      return { value: undefined, done: true }
+    },
+    [Symbol.asyncIterator]() {
+      return iterator
+    },
+  }
+  return iterator
+}
+
 // The daemon answers with these shapes as JSON; the types are shared, nothing else is.
 export type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
 import type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
+export type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
+import type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
+
+export type Role = 'admin' | 'member'
+
+/** Who this node is in a namespace (Calimero's get_namespace_identity). */
+export interface NamespaceIdentity {
+  namespace: string
+  path: string
+  /** The node's key: the key its peers know it by in every namespace. */
+  publicKey: string
+  /** null while the namespace's member list does not (yet) show this node. */
+  role: Role | null
+  joinedMs: number | null
+}
+
+export interface Member {
+  publicKey: string
+  role: Role
+  joinedMs: number
+  /** Set once the member left (its tombstone). */
+  leftMs?: number
+  /** The key that signed the grant. */
+  grantedBy: string
+}
+
+/** What `leaveNamespace` did: the namespaces left (nested ones too), and who heard of it. */
+export interface LeaveResult extends NamespaceInfo {
+  left: string[]
+  /** Connected peers that shared the namespace, and how many acknowledged the tombstone in time. */
+  peers: number
+  acknowledged: number
+}
+
+export type { SyncConfiguration, SyncTargetInfo } from '../sync-targets/targets.js'
+export type { SyncType, GroupMode } from '../sync-targets/config.js'
+import type { SyncConfiguration } from '../sync-targets/targets.js'
+import type { SyncType } from '../sync-targets/config.js'
 
 export type { ConnectedPeerView, PeerView } from '../net/sync-node.js'
 import type { ConnectedPeerView, PeerView } from '../net/sync-node.js'
@@ -119,6 +247,29 @@ export class MeshfsClient {
     return call(this.dataDir, 'deleteNamespace', { namespace, force: opts.force ?? false })
   }
 
+  /** This node's identity in a namespace: its key, role and when it joined. */
+  getNamespaceIdentity(namespace: string): Promise<NamespaceIdentity> {
+    return call(this.dataDir, 'getNamespaceIdentity', { namespace })
+  }
+
+  /** The namespace's members as this node believes them (signed grants only), left ones too. */
+  listMembers(namespace: string): Promise<Member[]> {
+    return call(this.dataDir, 'listMembers', { namespace })
+  }
+
+  /** Admins only: set a member's role. `member` is its public key (or a unique prefix of 6+ characters). */
+  grantRole(namespace: string, member: string, role: Role): Promise<Member> {
+    return call(this.dataDir, 'grantRole', { namespace, member, role })
+  }
+
+  /**
+   * Leave a namespace (and those nested in it): a tombstone goes to the peers, then the namespace
+   * is dropped from this node. The last admin must grant admin first, unless `force`.
+   */
+  leaveNamespace(namespace: string, opts: { force?: boolean } = {}): Promise<LeaveResult> {
+    return call(this.dataDir, 'leaveNamespace', { namespace, force: opts.force ?? false })
+  }
+
   listNamespaceGroups(namespace: string): Promise<GroupInfo[]> {
     return call(this.dataDir, 'listNamespaceGroups', { namespace })
   }
@@ -145,6 +296,14 @@ export class MeshfsClient {
     return (await call<{ token: string }>(this.dataDir, 'createNamespaceInvitation', { namespace, ...opts })).token
   }
 
+  /**
+   * The namespace's events as they happen (put, remove, move, member-joined, member-left, notify,
+   * sync), the same stream as `MOUNT/.meshfs/ns/NS/events`. Stop with `break` or `return()`.
+   */
+  subscribeNamespace(namespace: string): AsyncIterableIterator<NamespaceEvent> {
+    return stream(this.dataDir, 'subscribeNamespace', { namespace })
+  }
+
   /** Redeem an invitation: connect to the inviter, prove this node's key, sync, mount. */
   joinNamespace(token: string): Promise<NamespaceInfo> {
     return call(this.dataDir, 'joinNamespace', { token })
@@ -168,6 +327,31 @@ export class MeshfsClient {
   async notify(namespace: string, peer: string, data: string): Promise<string> {
     return (await call<{ peer: string }>(this.dataDir, 'notify', { namespace, peer, data })).peer
   }
+
+  /** Hoss's get_sync_configuration: the namespace's sync targets (what `.meshfs/ns/NS/sync.json` shows). */
+  getSyncConfiguration(namespace: string): Promise<SyncConfiguration> {
+    return call(this.dataDir, 'getSyncConfiguration', { namespace })
+  }
+
+  /**
+   * Hoss's enable_sync_target: mirror `namespace` into a target namespace at `targetUrl` (a node's
+   * ws:// URL, or `local` for this node). Admins only; a remote target namespace must be joined first.
+   */
+  enableSyncTarget(namespace: string, targetUrl: string, syncType: SyncType, opts: EnableSyncTargetOptions = {}): Promise<SyncConfiguration> {
+    return call(this.dataDir, 'enableSyncTarget', { namespace, targetUrl, syncType, ...opts })
+  }
+
+  /** Hoss's disable_sync_target; with `group`, turns mirroring off for that group only. */
+  disableSyncTarget(namespace: string, targetUrl: string, targetNamespace: string, opts: { group?: string } = {}): Promise<SyncConfiguration> {
+    return call(this.dataDir, 'disableSyncTarget', { namespace, targetUrl, targetNamespace, ...opts })
+  }
+}
+
+export interface EnableSyncTargetOptions {
+  /** Alias or id of the target namespace (default: the same alias as `namespace`). */
+  targetNamespace?: string
+  /** Set only this group's mode (it may narrow the target's type, never widen it). */
+  group?: string
 }
 
 export interface InvitationOptions {

@@ -1,9 +1,19 @@
 // A namespace's own description, replicated with its tree in the same Y.Doc (map `ns`), so a
 // node that joins learns the alias, application and policy with the first sync (Calimero's
 // create_namespace(application_id, upgrade_policy, alias)).
+//
+// Namespaces nest (`team/design`): a child records its parent's id and its path from the top of
+// the tree, fixed at creation, so every node mounts it at the same place, also a node that holds
+// the child but not the parent; the parent records its children in map `subns`.
+//
+// The creator is the namespace's first admin, and that must not be forgeable by a peer that
+// rewrites this map: a namespace id is derived from the creator's key and a nonce, and a reader
+// believes the recorded creator only if the two hash to the id it knows the namespace by.
 
+import { createHash } from 'node:crypto'
 import type * as Y from 'yjs'
 import { TreeError } from './errors.js'
+import { isValidName } from './names.js'
 
 export const UPGRADE_POLICIES = ['automatic', 'lazy-on-access', 'coordinated'] as const
 export type UpgradePolicy = (typeof UPGRADE_POLICIES)[number]
@@ -16,6 +26,10 @@ export interface NamespaceInfo {
   description: string
   /** Unix ms when the namespace was created. */
   createdMs: number
+  /** The namespace this one is nested in, or null at the top (always set when read). */
+  parentId?: string | null
+  /** Where it is mounted, from the top of the tree: `team`, `team/design` (always set when read). */
+  path?: string
 }
 
 export function isUpgradePolicy(v: unknown): v is UpgradePolicy {
@@ -55,7 +69,54 @@ export function writeNamespaceInfo(doc: Y.Doc, info: NamespaceInfo): void {
     m.set('policy', info.upgradePolicy)
     m.set('desc', info.description)
     m.set('created', info.createdMs)
+    if (info.parentId) m.set('parent', info.parentId)
+    m.set('path', info.path ?? info.alias)
   })
+}
+
+/** The id of a namespace created by `creator` with `nonce`: a hex half of a SHA-256. */
+export function namespaceIdFor(creator: string, nonce: string): string {
+  return createHash('sha256').update(`meshfs-namespace-v1\n${creator}\n${nonce}`).digest('hex').slice(0, 32)
+}
+
+/** Record who created the namespace, with the nonce its id was derived from. */
+export function writeOrigin(doc: Y.Doc, creator: string, nonce: string): void {
+  doc.transact(() => {
+    map(doc).set('creator', creator)
+    map(doc).set('nonce', nonce)
+  })
+}
+
+/** The creator's key, if the recorded creator and nonce hash to `namespaceId` (the id this node knows). */
+export function verifiedCreator(doc: Y.Doc, namespaceId: string): string | undefined {
+  const creator = map(doc).get('creator')
+  const nonce = map(doc).get('nonce')
+  if (typeof creator !== 'string' || typeof nonce !== 'string') return undefined
+  return namespaceIdFor(creator, nonce) === namespaceId ? creator : undefined
+}
+
+export interface ChildRecord {
+  id: string
+  alias: string
+}
+
+function children(doc: Y.Doc): Y.Map<unknown> {
+  return doc.getMap('subns')
+}
+
+/** A namespace nested in this one was created (recorded in the parent's doc). */
+export function recordChild(doc: Y.Doc, child: ChildRecord): void {
+  children(doc).set(child.id, { alias: child.alias })
+}
+
+/** The namespaces ever created inside this one (a node may hold some, all or none of them). */
+export function readChildren(doc: Y.Doc): ChildRecord[] {
+  const out: ChildRecord[] = []
+  for (const [id, v] of children(doc)) {
+    const alias = (v as { alias?: unknown } | null)?.alias
+    if (typeof alias === 'string') out.push({ id, alias })
+  }
+  return out.sort((a, b) => (a.id < b.id ? -1 : 1))
 }
 
 export function updateNamespaceInfo(doc: Y.Doc, changes: Partial<Pick<NamespaceInfo, 'alias' | 'upgradePolicy' | 'description'>>): void {
@@ -74,13 +135,19 @@ export function readNamespaceInfo(doc: Y.Doc): NamespaceInfo | undefined {
   if (typeof id !== 'string') return undefined
   const policy = m.get('policy')
   const created = m.get('created')
+  const parent = m.get('parent')
+  const alias = String(m.get('alias') ?? id)
+  const path = m.get('path')
   return {
     id,
-    alias: String(m.get('alias') ?? id),
+    alias,
     application: String(m.get('app') ?? 'files'),
     // A peer may have written a policy this version does not know; show it as the default.
     upgradePolicy: isUpgradePolicy(policy) ? policy : 'lazy-on-access',
     description: String(m.get('desc') ?? ''),
     createdMs: typeof created === 'number' ? created : 0,
+    parentId: typeof parent === 'string' ? parent : null,
+    // A path a peer wrote must still be a path of plain names; anything else mounts at the alias.
+    path: typeof path === 'string' && path.split('/').every(isValidName) ? path : alias,
   }
 }

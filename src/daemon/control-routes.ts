@@ -2,10 +2,12 @@
 // camelCase). Each checks its arguments and calls the one implementation in the daemon.
 
 import type { ControlRoute } from './control-server.js'
-import { ControlError } from './control-server.js'
+import { ControlError, ControlStream } from './control-server.js'
+import type { EventHub } from '../events/event-hub.js'
 import type { Namespaces } from './namespaces.js'
 import { parseDuration, parseToken } from '../net/invitation.js'
 import type { SyncNode } from '../net/sync-node.js'
+import type { SyncTargets } from '../sync-targets/targets.js'
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key]
@@ -29,9 +31,11 @@ function optNum(body: Record<string, unknown>, key: string): number | undefined 
 
 /** How long a joined namespace may take to arrive before `join` answers anyway. */
 const ARRIVAL_WAIT_MS = 10_000
+/** How long `leave` waits for the connected peers to acknowledge the tombstone. */
+const LEAVE_ACK_MS = 5_000
 
 /** `status` is the daemon's status document (the same as `.meshfs/status`). */
-export function controlRoutes(ns: Namespaces, sync: SyncNode, status: () => unknown): Record<string, ControlRoute> {
+export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTargets, events: EventHub, status: () => unknown): Record<string, ControlRoute> {
   return {
     status: async () => status(),
     getPeers: async (b) => sync.peersOf(ns.get(str(b, 'namespace')).id),
@@ -40,6 +44,11 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode, status: () => unkn
       if (typeof data !== 'string') throw new ControlError('EINVAL', 'data is required (a string)')
       // A NotifyError's code is an errno: it reaches the client as it is.
       return { peer: sync.notify(ns.get(str(b, 'namespace')).id, str(b, 'peer'), data) }
+    },
+    /** A stream of the namespace's events (JSON lines) for as long as the client listens. */
+    subscribeNamespace: async (b) => {
+      const id = ns.get(str(b, 'namespace')).id
+      return new ControlStream((send) => events.subscribe(id, send))
     },
     createNamespaceInvitation: async (b) => {
       const expires = optStr(b, 'expires')
@@ -105,10 +114,36 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode, status: () => unkn
     listNamespaces: async () => ns.list(),
     listNamespacesForApplication: async (b) => ns.list(str(b, 'application')),
     deleteNamespace: async (b) => ns.delete(str(b, 'namespace'), b.force === true),
+    getNamespaceIdentity: async (b) => ns.namespaceIdentity(str(b, 'namespace')),
+    listMembers: async (b) => ns.listMembers(str(b, 'namespace')),
+    grantRole: async (b) => ns.grant(str(b, 'namespace'), str(b, 'member'), str(b, 'role')),
+    leaveNamespace: async (b) => {
+      const info = ns.get(str(b, 'namespace'))
+      const ids = ns.beginLeave(info.id, b.force === true)
+      // The tombstones are stored and on their way; give the peers a moment to apply them.
+      const acks = await Promise.all(ids.map((id) => sync.awaitUnshared(id, LEAVE_ACK_MS)))
+      ns.finishLeave(ids)
+      return { ...info, left: ids, peers: acks[acks.length - 1]!.peers, acknowledged: acks[acks.length - 1]!.acknowledged }
+    },
     listNamespaceGroups: async (b) => ns.listGroups(str(b, 'namespace')),
     createGroupInNamespace: async (b) => ns.createGroup(str(b, 'namespace'), str(b, 'path')),
     nestGroup: async (b) => ns.nestGroup(str(b, 'namespace'), str(b, 'parent'), str(b, 'child')),
     unnestGroup: async (b) => ns.unnestGroup(str(b, 'namespace'), str(b, 'group')),
     listSubgroups: async (b) => ns.listSubgroups(str(b, 'namespace'), str(b, 'group')),
+    getSyncConfiguration: async (b) => targets.getSyncConfiguration(str(b, 'namespace')),
+    enableSyncTarget: async (b) => {
+      const opts: Parameters<SyncTargets['enableSyncTarget']>[1] = { url: str(b, 'targetUrl'), type: str(b, 'syncType') }
+      const targetNamespace = optStr(b, 'targetNamespace')
+      const group = optStr(b, 'group')
+      if (targetNamespace !== undefined) opts.targetNamespace = targetNamespace
+      if (group !== undefined) opts.group = group
+      return targets.enableSyncTarget(str(b, 'namespace'), opts)
+    },
+    disableSyncTarget: async (b) => {
+      const opts: Parameters<SyncTargets['disableSyncTarget']>[1] = { url: str(b, 'targetUrl'), targetNamespace: str(b, 'targetNamespace') }
+      const group = optStr(b, 'group')
+      if (group !== undefined) opts.group = group
+      return targets.disableSyncTarget(str(b, 'namespace'), opts)
+    },
   }
 }

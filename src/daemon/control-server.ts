@@ -1,6 +1,8 @@
 // The local control API: HTTP + JSON over a Unix socket in the data directory (mode 0600, so only
 // this node's owner can drive it). One route per verb, `POST /v1/<verb>` with a JSON body; an
 // answer is `{"result": ...}` or, with a 4xx/5xx status, `{"error": {"code", "message"}}`.
+// A route that streams (subscribeNamespace) answers 200 with one JSON value per line
+// (`application/x-ndjson`) for as long as the client keeps the request open.
 
 import { chmodSync, rmSync } from 'node:fs'
 import http from 'node:http'
@@ -14,6 +16,14 @@ export class ControlError extends Error {
     super(message)
   }
 }
+
+/** What a streaming route returns: `start` begins sending and returns how to stop. */
+export class ControlStream {
+  constructor(readonly start: (send: (value: unknown) => void) => () => void) {}
+}
+
+/** A client that does not read its stream is cut off once this much is queued for it. */
+const MAX_STREAM_BACKLOG = 4 << 20
 
 const MAX_BODY = 1 << 20
 
@@ -46,7 +56,16 @@ export async function startControlServer(socketPath: string, routes: Record<stri
         return reply(400, { error: { code: 'EINVAL', message: `bad request body: ${(err as Error).message}` } })
       }
       route(body).then(
-        (result) => reply(200, { result: result ?? null }),
+        (result) => {
+          if (!(result instanceof ControlStream)) return reply(200, { result: result ?? null })
+          res.writeHead(200, { 'content-type': 'application/x-ndjson' })
+          res.flushHeaders()
+          const stop = result.start((value) => {
+            if (res.writableLength > MAX_STREAM_BACKLOG) return res.destroy()
+            res.write(JSON.stringify(value) + '\n')
+          })
+          res.on('close', stop)
+        },
         (err: unknown) => {
           const code = (err as { code?: unknown }).code
           if (err instanceof ControlError) return reply(err.status, { error: { code: err.code, message: err.message } })

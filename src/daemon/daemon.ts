@@ -20,6 +20,9 @@ import { Namespaces } from './namespaces.js'
 import { Identity } from '../net/identity.js'
 import { SyncNode, type SyncOptions } from '../net/sync-node.js'
 import { EventHub } from '../events/event-hub.js'
+import { treeEventSource } from '../events/tree-events.js'
+import { controlFiles } from './control-files.js'
+import { SyncTargets } from '../sync-targets/targets.js'
 
 export interface DaemonOptions {
   mountpoint: string
@@ -43,6 +46,7 @@ export class Daemon {
     readonly mount: FuseMount,
     readonly namespaces: Namespaces,
     readonly sync: SyncNode,
+    readonly targets: SyncTargets,
     /** Every namespace's event stream: notify and sync-state events are published here. */
     readonly events: EventHub,
     private readonly store: LocalStore,
@@ -74,8 +78,22 @@ export class Daemon {
       const events = new EventHub()
       sync.onNotify = (ns, from, data) => events.emit(ns, { type: 'notify', from, data })
       sync.onPeerState = (ns, peer, state) => events.emit(ns, { type: 'sync', peer, state })
-      namespaces.onHeld = (ns) => sync.watch(ns)
-      namespaces.onDropped = (ns) => sync.unwatch(ns)
+      namespaces.onHeld = (ns) => {
+        sync.watch(ns)
+        // A namespace still joining has no members list yet: it has no member events either.
+        const membersOf = () => {
+          try {
+            return namespaces!.listMembers(ns)
+          } catch {
+            return []
+          }
+        }
+        events.setSource(ns, treeEventSource(namespaces!.replica(ns)!, membersOf))
+      }
+      namespaces.onDropped = (ns) => {
+        sync.unwatch(ns)
+        events.setSource(ns, undefined)
+      }
       namespaces.loadAll()
       namespaces.collectGarbage()
       await sync.start()
@@ -83,6 +101,19 @@ export class Daemon {
       const bound = Number(new URL(sync.url).port)
       if (store.meta.getMeta<number>('listen-port') !== bound) store.meta.setMeta('listen-port', bound)
       for (const peer of namespaces.peers()) sync.keepConnected(peer.url, peer.publicKey)
+      const targets = new SyncTargets({
+        roleIn: (ns) => namespaces!.namespaceIdentity(ns).role,
+        replica: (ref) => namespaces!.replicaOf(ref),
+        ownUrl: () => sync.url,
+        // The target's node is known by its key only if this node joined through it.
+        connect: (url) => {
+          const peer = namespaces!.peers().find((p) => p.url === url)
+          if (peer) sync.keepConnected(peer.url, peer.publicKey)
+        },
+      }, store.meta, log.child('targets'))
+      namespaces.beforeDelete = (info) => targets.checkDeletable(info.id)
+      targets.start()
+      cleanup.unshift(() => targets.stop())
       const startedMs = Date.now()
       let mount: FuseMount | undefined
       // One document for `.meshfs/status`, `meshfs status` and the client's status().
@@ -104,24 +135,20 @@ export class Daemon {
           namespaces: s.namespaces.map(({ id, ...rest }) => ({ id, alias: aliases.get(id) ?? null, ...rest })),
         }
       }
-      table.mount('/.meshfs', new ControlHandler({
-        status,
-        mounts: () => table.list(),
-        // Until per-namespace control directories exist: each namespace's peers, by alias.
-        peers: () => Object.fromEntries(namespaces!.list().map((n) => [n.alias, sync.peersOf(n.id)])),
-      }))
+      const routes = controlRoutes(namespaces, sync, targets, events, status)
+      table.mount('/.meshfs', new ControlHandler(controlFiles(routes, events, { mounts: () => table.list() })))
       for (const spec of opts.handlers) {
         table.mount(spec.path, await createHandler(spec))
         log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
       }
-      const control = await startControlServer(socketPathOf(lock.dir), controlRoutes(namespaces, sync, status), log.child('control'))
+      const control = await startControlServer(socketPathOf(lock.dir), routes, log.child('control'))
       cleanup.unshift(() => new Promise<void>((r) => control.close(() => r())))
       mount = new FuseMount(opts.mountpoint, new Vfs(table), {
         opTimeoutMs: opts.opTimeoutMs,
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const daemon = new Daemon(table, mount, namespaces, sync, events, store, control, lock, log)
+      const daemon = new Daemon(table, mount, namespaces, sync, targets, events, store, control, lock, log)
       daemon.watchHandlers()
       await mount.mount()
       log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, ${namespaces.list().length} namespaces, pid ${process.pid})`)
@@ -141,6 +168,7 @@ export class Daemon {
       await this.mount.unmount()
       this.log.info(`unmounted ${this.mount.mountpoint}`)
     } finally {
+      this.targets.stop()
       await this.sync.stop()
       await new Promise<void>((r) => this.control.close(() => r()))
       for (const h of this.table.handlers()) await closeQuietly(h, this.log)

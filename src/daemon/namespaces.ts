@@ -1,20 +1,26 @@
 // The namespaces this node is a member of (Calimero's namespaces and groups): created, listed,
-// deleted, each mounted at /ALIAS as a replicated handler, and remembered in the local store.
-// The CLI, the control API and `mkdir`/`rmdir` on the mount all end up here.
+// deleted or left, each mounted at /PATH as a replicated handler (PATH is the alias, or
+// PARENT/ALIAS for a namespace nested in another), and remembered in the local store. Members
+// and roles live in each namespace (crdt/members.ts); admin-only verbs are checked here. The
+// CLI, the control API and `mkdir`/`rmdir` on the mount all end up here.
 
 import { randomBytes } from 'node:crypto'
 import {
   checkApplication,
   checkDescription,
   checkUpgradePolicy,
+  namespaceIdFor,
+  recordChild,
+  verifiedCreator,
+  writeOrigin,
   type NamespaceInfo,
   type UpgradePolicy,
 } from '../crdt/namespace-info.js'
 import { TreeDoc } from '../crdt/tree.js'
-import { addMember, isMember, listMembers, readMember } from '../crdt/members.js'
-import type { Signer } from '../net/identity.js'
+import { grantRole, markLeft, MemberList, type Member as MemberRecord, type Role } from '../crdt/members.js'
+import { verify, type Signer } from '../net/identity.js'
 import { createInvitation, encodeToken, parseToken, verifyInvitation } from '../net/invitation.js'
-import type { SyncHost, SyncReplica } from '../net/sync-node.js'
+import type { SyncHost } from '../net/sync-node.js'
 import { decodeContentRef, decodeManifest } from '../handlers/replicated/content.js'
 import { ReplicatedHandler } from '../handlers/replicated/handler.js'
 import { NamespaceReplica, type ReplicaStore } from '../handlers/replicated/replica.js'
@@ -32,12 +38,34 @@ const PEERS_KEY = 'peers'
 const NAMESPACE_ID = /^[0-9a-f]{32}$/
 const NODE_ID = /^[0-9a-f]{16}$/
 
+/** Member records are checked with the node keys' ed25519 signatures. */
+/** Where a namespace is mounted, from the top; its alias for one written before namespaces nested. */
+const pathOf = (info: NamespaceInfo): string => info.path ?? info.alias
+
+const verifyRecord = (key: string, bytes: Uint8Array, sig: Uint8Array) => verify(key, bytes, sig)
+
 export interface CreateNamespaceOptions {
   alias: string
   application?: string
   upgradePolicy?: UpgradePolicy | string
   description?: string
 }
+
+/** Calimero's get_namespace_identity: who this node is in a namespace. */
+export interface NamespaceIdentityInfo {
+  namespace: string
+  path: string
+  /**
+   * The node key: the handshake proves one key per connection, and members are recorded by the
+   * key a peer proved, so a node is the same key in all its namespaces.
+   */
+  publicKey: string
+  /** null while the namespace's member list does not (yet) show this node. */
+  role: Role | null
+  joinedMs: number | null
+}
+
+export type { MemberRecord }
 
 export interface GroupInfo {
   id: string
@@ -81,6 +109,8 @@ export class Namespaces implements SyncHost {
   /** Told when a namespace starts or stops being held (the sync layer watches it). */
   onHeld: (ns: string) => void = () => {}
   onDropped: (ns: string) => void = () => {}
+  /** Asked before a namespace is deleted; throws to refuse (sync targets still mirror it). */
+  beforeDelete: (ns: NamespaceInfo) => void = () => {}
 
   /** `dataDir/local/<namespace id>` holds each namespace's ignored, node-local files. */
   constructor(
@@ -110,50 +140,148 @@ export class Namespaces implements SyncHost {
     return removed
   }
 
+  /** A namespace at the top (`team`), or nested in a namespace this node holds (`team/design`). */
   create(opts: CreateNamespaceOptions): NamespaceInfo {
-    const alias = this.checkAlias(opts.alias)
+    const segs = typeof opts.alias === 'string' ? opts.alias.split('/') : [opts.alias]
+    const parent = segs.length > 1 ? this.memberAt(segs.slice(0, -1).join('/')) : undefined
+    const alias = this.checkAlias(segs[segs.length - 1], parent)
+    const nonce = randomBytes(16).toString('hex')
     const info: NamespaceInfo = {
-      id: randomBytes(16).toString('hex'),
+      id: namespaceIdFor(this.identity.publicKey, nonce),
       alias,
       application: checkApplication(opts.application ?? 'files'),
       upgradePolicy: checkUpgradePolicy(opts.upgradePolicy ?? 'lazy-on-access'),
       description: checkDescription(opts.description ?? ''),
       createdMs: Date.now(),
+      parentId: parent?.replica.id ?? null,
+      path: parent ? `${pathOf(parent.replica.info)}/${alias}` : alias,
     }
     const replica = NamespaceReplica.create(this.replicaStore, info)
-    replica.change(() => addMember(replica.doc, this.identity.publicKey, 'admin'))
+    replica.change(() => {
+      writeOrigin(replica.doc, this.identity.publicKey, nonce)
+      grantRole(replica.doc, info.id, this.identity, this.identity.publicKey, 'admin', info.createdMs)
+    })
+    if (parent) parent.replica.change(() => recordChild(parent.replica.doc, { id: info.id, alias }))
     this.store.meta.setMeta(MEMBERSHIP_KEY, [...this.membership(), info.id])
     this.hold(replica)
-    this.log.info(`namespace ${alias} created (${info.id}, application ${info.application}, policy ${info.upgradePolicy})`)
+    this.log.info(`namespace ${pathOf(info)} created (${info.id}, application ${info.application}, policy ${info.upgradePolicy})`)
     return info
   }
 
   list(application?: string): NamespaceInfo[] {
-    return [...this.members.values()].map((m) => m.replica.info).filter((i) => application === undefined || i.application === application)
+    return [...this.members.values()]
+      .map((m) => m.replica.info)
+      .filter((i) => application === undefined || i.application === application)
+      .sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : pathOf(a) > pathOf(b) ? 1 : 0))
   }
 
   get(ref: string): NamespaceInfo {
     return this.member(ref).replica.info
   }
 
-  /** Delete a namespace from this node; it must be empty unless `force` (irreversible). */
+  /** The replica of a mounted namespace, by id or alias (sync targets mirror between them). */
+  replicaOf(ref: string): NamespaceReplica {
+    return this.member(ref).replica
+  }
+
+  /**
+   * Delete a namespace from this node (irreversible); only its admins may. It must be empty and
+   * hold no nested namespaces unless `force`, which deletes those too (their admins only).
+   */
   delete(ref: string, force = false): NamespaceInfo {
     const member = this.member(ref)
     const info = member.replica.info
+    const nested = this.heldDescendants(info.id)
+    for (const m of [member, ...nested]) this.requireAdmin(m, 'delete it')
+    if (!force && nested.length > 0) {
+      throw fsError('ENOTEMPTY', `namespace ${pathOf(info)} holds nested namespaces (${nested.map((m) => pathOf(m.replica.info)).join(', ')}): delete them first, or delete with --force, which deletes them too (irreversible)`)
+    }
     if (!force && member.replica.tree.children(TreeDoc.ROOT).length > 0) {
-      throw fsError('ENOTEMPTY', `namespace ${info.alias} is not empty: remove its contents, or delete it with --force (irreversible)`)
+      throw fsError('ENOTEMPTY', `namespace ${pathOf(info)} is not empty: remove its contents, or delete it with --force (irreversible)`)
     }
-    if (!readMember(member.replica.doc, this.identity.publicKey) || readMember(member.replica.doc, this.identity.publicKey)!.role !== 'admin') {
-      throw fsError('EACCES', `only an admin of namespace ${info.alias} may delete it`)
-    }
-    this.store.meta.setMeta(MEMBERSHIP_KEY, this.membership().filter((id) => id !== info.id))
-    if (this.table.isMountPoint(member.mountPath)) this.table.unmount(member.mountPath)
-    this.members.delete(info.id)
-    this.onDropped(info.id)
-    member.replica.destroy()
-    member.local.destroy()
-    this.log.info(`namespace ${info.alias} deleted (${info.id})${force ? ' with --force' : ''}`)
+    for (const m of [member, ...nested]) this.beforeDelete(m.replica.info)
+    for (const m of [...nested, member]) this.drop(m)
+    this.log.info(`namespace ${pathOf(info)} deleted (${info.id})${force ? ' with --force' : ''}${nested.length ? `, with ${nested.length} nested` : ''}`)
     return info
+  }
+
+  // ---- members and roles -------------------------------------------------------------------
+
+  /** Calimero's get_namespace_identity. */
+  namespaceIdentity(ref: string): NamespaceIdentityInfo {
+    const { replica } = this.member(ref)
+    const me = this.memberList(replica).get(this.identity.publicKey)
+    const current = me !== undefined && me.leftMs === undefined
+    return {
+      namespace: replica.id,
+      path: pathOf(replica.info),
+      publicKey: this.identity.publicKey,
+      role: current ? me.role : null,
+      joinedMs: current ? me.joinedMs : null,
+    }
+  }
+
+  /** Every member record this node believes (signed by someone allowed to), left ones too. */
+  listMembers(ref: string): MemberRecord[] {
+    return this.memberList(this.member(ref).replica).all()
+  }
+
+  /** An admin sets a current member's role (`admin` or `member`). */
+  grant(ref: string, memberRef: string, role: string): MemberRecord {
+    if (role !== 'admin' && role !== 'member') throw fsError('EINVAL', `unknown role ${JSON.stringify(role)}: use admin or member`)
+    const member = this.member(ref)
+    const { replica } = member
+    const path = pathOf(replica.info)
+    this.requireAdmin(member, 'grant roles')
+    const list = this.memberList(replica)
+    const matches = list.current().filter((m) => m.publicKey === memberRef || (memberRef.length >= 6 && m.publicKey.startsWith(memberRef)))
+    if (matches.length === 0) throw fsError('ENOENT', `no current member ${memberRef} in namespace ${path} (see: meshfs ns members ${path})`)
+    if (matches.length > 1) throw fsError('EINVAL', `${memberRef} matches ${matches.length} members of ${path}: give more of the key`)
+    const target = matches[0]!
+    if (role === 'member' && target.publicKey === verifiedCreator(replica.doc, replica.id)) {
+      throw fsError('EPERM', `${target.publicKey} created namespace ${path} and stays an admin while a member`)
+    }
+    if (role === 'member' && target.role === 'admin' && list.current().filter((m) => m.role === 'admin').length === 1) {
+      throw fsError('EPERM', `${target.publicKey} is the last admin of namespace ${path}: grant admin to another member first`)
+    }
+    replica.change(() => grantRole(replica.doc, replica.id, this.identity, target.publicKey, role))
+    const after = this.memberList(replica).get(target.publicKey)!
+    this.log.info(`namespace ${path}: ${target.publicKey.slice(0, 8)} is now ${role}`)
+    return after
+  }
+
+  /**
+   * The first half of leaving `ref` (and the namespaces nested in it that this node holds): a
+   * signed tombstone in each, stored and so pushed to the peers sharing it. Refused for the last
+   * admin while others remain, unless `force`. Returns the ids to `finishLeave` once the peers
+   * had a chance to receive it.
+   */
+  beginLeave(ref: string, force = false): string[] {
+    const member = this.member(ref)
+    const all = [...this.heldDescendants(member.replica.id), member]
+    const me = this.identity.publicKey
+    for (const { replica } of all) {
+      const list = this.memberList(replica)
+      const admins = list.current().filter((m) => m.role === 'admin')
+      if (!force && list.isAdmin(me) && admins.length === 1 && list.current().length > 1) {
+        throw fsError('EPERM', `this node is the last admin of namespace ${pathOf(replica.info)}, which has other members: grant admin to one of them first (meshfs ns grant ${pathOf(replica.info)} KEY admin), or leave with --force`)
+      }
+    }
+    for (const { replica } of all) {
+      if (this.memberList(replica).isMember(me)) replica.change(() => markLeft(replica.doc, replica.id, this.identity))
+    }
+    return all.map((m) => m.replica.id)
+  }
+
+  /** The second half of leaving: drop the namespaces from this node. */
+  finishLeave(ids: string[]): void {
+    for (const id of ids) {
+      const member = this.members.get(id)
+      if (!member) continue
+      const path = pathOf(member.replica.info)
+      this.drop(member)
+      this.log.info(`left namespace ${path} (${id})`)
+    }
   }
 
   // ---- groups ------------------------------------------------------------------------------
@@ -226,16 +354,51 @@ export class Namespaces implements SyncHost {
 
   private mount(replica: NamespaceReplica): void {
     const info = replica.info
-    const mountPath = '/' + info.alias
+    const mountPath = '/' + pathOf(info)
     const local = new LocalArea(path.join(this.dataDir, 'local', info.id))
     const handler = new ReplicatedHandler(replica, {
       removeNamespace: async () => {
         this.delete(info.id)
       },
+      requireAdmin: (what) => this.requireAdmin(this.members.get(info.id)!, what),
     }, local)
     this.table.mount(mountPath, handler)
     this.members.set(info.id, { replica, handler, local, mountPath })
     replica.onStored(() => this.referenced.delete(info.id))
+  }
+
+  /** Stop holding a namespace: unmounted, forgotten, its replica and local area deleted. */
+  private drop(member: Member): void {
+    const id = member.replica.id
+    this.store.meta.setMeta(MEMBERSHIP_KEY, this.membership().filter((x) => x !== id))
+    if (this.table.isMountPoint(member.mountPath)) this.table.unmount(member.mountPath)
+    this.members.delete(id)
+    this.onDropped(id)
+    member.replica.destroy()
+    member.local.destroy()
+  }
+
+  private memberList(replica: NamespaceReplica): MemberList {
+    return MemberList.read(replica.doc, replica.id, verifyRecord)
+  }
+
+  private requireAdmin(member: Member, what: string): void {
+    const { replica } = member
+    const list = this.memberList(replica)
+    const me = this.identity.publicKey
+    if (list.isAdmin(me)) return
+    const path = pathOf(replica.info)
+    throw fsError('EACCES', `only an admin of namespace ${path} may ${what}; this node is ${list.isMember(me) ? 'a member' : 'not a member'} (an admin can run: meshfs ns grant ${path} ${me} admin)`)
+  }
+
+  /** The held namespaces nested in `id`, at any depth, the deepest first. */
+  private heldDescendants(id: string): Member[] {
+    const out: Member[] = []
+    for (const m of this.members.values()) {
+      if (m.replica.info.parentId !== id) continue
+      out.push(...this.heldDescendants(m.replica.id), m)
+    }
+    return out
   }
 
   // ---- invitations and the sync host -------------------------------------------------------
@@ -250,30 +413,48 @@ export class Namespaces implements SyncHost {
     return [...this.members.keys(), ...this.joining.keys()]
   }
 
-  replica(ns: string): SyncReplica | undefined {
+  replica(ns: string): NamespaceReplica | undefined {
     return this.members.get(ns)?.replica ?? this.joining.get(ns)
   }
 
   isMember(ns: string, publicKey: string): boolean {
     const replica = this.members.get(ns)?.replica ?? this.joining.get(ns)
     if (!replica) return false
+    const list = MemberList.read(replica.doc, ns, verifyRecord)
     // Before its first sync a joined namespace knows no members: trust the node that admitted us.
-    if (listMembers(replica.doc).length === 0) return this.store.meta.getMeta<string>(`inviter:${ns}`) === publicKey
-    return isMember(replica.doc, publicKey)
+    if (list.size === 0) return this.store.meta.getMeta<string>(`inviter:${ns}`) === publicKey
+    return list.isMember(publicKey)
   }
 
+  /**
+   * Redeem an invitation: `publicKey` becomes a member of its namespace, and with a recursive
+   * one also of every namespace nested in it that this node holds and is a member of.
+   */
   admit(tokenText: string, publicKey: string): string {
     const token = parseToken(tokenText)
     const member = this.members.get(token.ns)
     verifyInvitation(token, {
       now: Date.now(),
-      isKnownInviter: (pub) => member !== undefined && isMember(member.replica.doc, pub),
+      isKnownInviter: (pub) => member !== undefined && this.memberList(member.replica).isMember(pub),
       usesSoFar: (nonce) => this.store.meta.getMeta<number>(`invite-uses:${nonce}`) ?? 0,
     })
     if (!member) throw Object.assign(new Error(`this node does not hold namespace ${token.ns}`), { code: 'wrong-namespace' })
     this.store.meta.setMeta(`invite-uses:${token.nonce}`, (this.store.meta.getMeta<number>(`invite-uses:${token.nonce}`) ?? 0) + 1)
-    if (!isMember(member.replica.doc, publicKey)) member.replica.change(() => addMember(member.replica.doc, publicKey, 'member'))
+    const into = token.recursive ? [member, ...this.heldDescendants(token.ns)] : [member]
+    for (const { replica } of into) {
+      const list = this.memberList(replica)
+      if (list.isMember(publicKey) || !list.isMember(this.identity.publicKey)) continue
+      replica.change(() => grantRole(replica.doc, replica.id, this.identity, publicKey, 'member'))
+    }
     return token.ns
+  }
+
+  /** The held namespaces nested in `ns` that `publicKey` is a member of (a joiner learns of them with `ns`). */
+  nestedIn(ns: string, publicKey: string): string[] {
+    return this.heldDescendants(ns)
+      .reverse()
+      .filter((m) => this.memberList(m.replica).isMember(publicKey))
+      .map((m) => m.replica.id)
   }
 
   joined(ns: string, inviter: string, url: string): void {
@@ -347,22 +528,38 @@ export class Namespaces implements SyncHost {
     return Array.isArray(ids) ? ids.filter((x): x is string => typeof x === 'string') : []
   }
 
-  /** A namespace by id or alias. */
+  /** A namespace by id, path (`team/design`) or, when unambiguous, alias. */
   private member(ref: string): Member {
     if (NAMESPACE_ID.test(ref) && this.members.has(ref)) return this.members.get(ref)!
-    for (const m of this.members.values()) if (m.replica.info.alias === ref) return m
+    const all = [...this.members.values()]
+    const byPath = all.find((m) => pathOf(m.replica.info) === ref)
+    if (byPath) return byPath
+    const byAlias = all.filter((m) => m.replica.info.alias === ref)
+    if (byAlias.length > 1) throw fsError('EINVAL', `${JSON.stringify(ref)} names ${byAlias.length} namespaces (${byAlias.map((m) => pathOf(m.replica.info)).join(', ')}): give its path`)
+    if (byAlias.length === 1) return byAlias[0]!
     throw fsError('ENOENT', `no namespace ${JSON.stringify(ref)} on this node`)
   }
 
-  private checkAlias(alias: unknown): string {
+  /** The namespace mounted at `path`, as a parent for a nested one. */
+  private memberAt(path: string): Member {
+    const m = [...this.members.values()].find((m) => pathOf(m.replica.info) === path)
+    if (!m) throw fsError('ENOENT', `no namespace at ${path} on this node: a nested namespace is created inside a namespace (PARENT/NAME)`)
+    return m
+  }
+
+  private checkAlias(alias: unknown, parent?: Member): string {
     if (typeof alias !== 'string') throw fsError('EINVAL', 'an alias is a name')
     try {
       checkName(alias)
     } catch (err) {
       throw fsError((err as { code: 'EINVAL' | 'ENAMETOOLONG' }).code, `bad alias ${JSON.stringify(alias)}: ${(err as Error).message}`)
     }
-    if (alias === '.meshfs') throw fsError('EINVAL', 'the alias .meshfs is reserved for control files')
-    if (this.table.isMountPoint('/' + alias)) throw fsError('EEXIST', `/${alias} is taken (a namespace or handler is mounted there)`)
+    if (!parent && alias === '.meshfs') throw fsError('EINVAL', 'the alias .meshfs is reserved for control files')
+    const at = parent ? `${parent.mountPath}/${alias}` : '/' + alias
+    if (this.table.isMountPoint(at)) throw fsError('EEXIST', `${at} is taken (a namespace or handler is mounted there)`)
+    if (parent && parent.replica.tree.lookup(TreeDoc.ROOT, alias) !== undefined) {
+      throw fsError('EEXIST', `${at} is taken (namespace ${pathOf(parent.replica.info)} has a group or resource called ${alias})`)
+    }
     return alias
   }
 

@@ -1,30 +1,40 @@
 // Per-namespace event streams (put, remove, move, member joined/left, notify, sync state): the
 // one place producers publish and the faces (the `events` control file, the client's
-// subscribeNamespace) subscribe. Delivery is synchronous and never blocks a producer: each
-// subscriber keeps its own bounded queue (events-queue.ts).
+// subscribeNamespace) subscribe. Delivery is synchronous and never blocks a producer.
+//
+// Some producers cost work per change (diffing a namespace's tree), so they run only while
+// someone listens: a source registered for a namespace is started by its first subscriber and
+// stopped when the last one leaves.
+
+export type EntryKind = 'file' | 'group' | 'symlink'
 
 export type NamespaceEvent =
-  | { type: 'put'; path: string; id: string; kind: 'file' | 'group' | 'symlink' }
-  | { type: 'remove'; path: string; id: string; kind: 'file' | 'group' | 'symlink' }
-  | { type: 'move'; from: string; to: string; id: string; kind: 'file' | 'group' | 'symlink' }
+  | { type: 'put'; path: string; id: string; kind: EntryKind }
+  | { type: 'remove'; path: string; id: string; kind: EntryKind }
+  | { type: 'move'; from: string; to: string; id: string; kind: EntryKind }
   | { type: 'member-joined'; member: string; role: string }
   | { type: 'member-left'; member: string }
   | { type: 'notify'; from: string; data: string }
-  | { type: 'sync'; peer: string; state: 'connected' | 'disconnected' | 'reconciled' }
+  | { type: 'sync'; peer: string; state: string }
 
 /** An event as delivered: which namespace, when, and a sequence number per hub. */
 export type StampedEvent = NamespaceEvent & { ns: string; seq: number; atMs: number }
 
 export type EventListener = (event: StampedEvent) => void
 
+/** Starts producing a namespace's events; returns how to stop. */
+export type EventSource = (emit: (event: NamespaceEvent) => void) => () => void
+
 export class EventHub {
   private readonly listeners = new Map<string, Set<EventListener>>()
+  private readonly sources = new Map<string, EventSource>()
+  private readonly running = new Map<string, () => void>()
   private seq = 0
 
   emit(ns: string, event: NamespaceEvent): void {
     const set = this.listeners.get(ns)
-    const stamped = { ...event, ns, seq: ++this.seq, atMs: Date.now() } as StampedEvent
     if (!set) return
+    const stamped = { ...event, ns, seq: ++this.seq, atMs: Date.now() } as StampedEvent
     for (const l of [...set]) l(stamped)
   }
 
@@ -32,9 +42,27 @@ export class EventHub {
     let set = this.listeners.get(ns)
     if (!set) this.listeners.set(ns, (set = new Set()))
     set.add(listener)
+    this.startSource(ns)
     return () => {
-      set!.delete(listener)
-      if (set!.size === 0) this.listeners.delete(ns)
+      if (!set!.delete(listener) || set!.size > 0) return
+      this.listeners.delete(ns)
+      this.running.get(ns)?.()
+      this.running.delete(ns)
     }
+  }
+
+  /** Register the costly producer of a namespace (replacing any earlier one). */
+  setSource(ns: string, source: EventSource | undefined): void {
+    this.running.get(ns)?.()
+    this.running.delete(ns)
+    if (source) this.sources.set(ns, source)
+    else this.sources.delete(ns)
+    if (this.listeners.has(ns)) this.startSource(ns)
+  }
+
+  private startSource(ns: string): void {
+    const source = this.sources.get(ns)
+    if (!source || this.running.has(ns)) return
+    this.running.set(ns, source((e) => this.emit(ns, e)))
   }
 }

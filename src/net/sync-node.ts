@@ -7,7 +7,9 @@
 //   stored before it is applied or passed on (inform_ops_stored);
 // - binary chunks a replica lacks are fetched by hash from the peer that announced them.
 // A namespace is shared with a peer only if the peer's key is a member of it: a connection
-// that is not a member's gets nothing of it.
+// that is not a member's gets nothing of it. A peer that stops being a member (it left) is
+// dropped from the namespace at once and told so by a new announcement, which is also how a
+// leaving node learns that its tombstone arrived.
 //
 // Peers (Kitsune2's space): per namespace the node signs an agent info (its key, URL, expiry;
 // agent-info.ts) and gossips it, with the members' infos it holds (peer-store.ts), to every peer
@@ -55,6 +57,8 @@ export interface SyncHost {
   isMember(ns: string, publicKey: string): boolean
   /** Verify an invitation redeemed by `publicKey` and record it as a member; returns the namespace. */
   admit(token: string, publicKey: string): string
+  /** Namespaces nested in `ns` that `publicKey` is a member of: a joiner is told of them with `ns`. */
+  nestedIn?(ns: string, publicKey: string): string[]
   /** This node was admitted to `ns` by `inviter` (reachable at `url`): start holding it. */
   joined(ns: string, inviter: string, url: string): void
   /** Blobs the live resources of `ns` refer to that this node lacks. */
@@ -149,6 +153,8 @@ class Peer {
   readonly handshake: Handshake
   /** Namespaces both sides hold and the peer may have. */
   readonly shared = new Set<string>()
+  /** Namespaces shared once and no longer: their messages still in flight are ignored, not an error. */
+  readonly dropped = new Set<string>()
   private peerNamespaces = new Set<string>()
   private readonly sentStep1 = new Set<string>()
   /** Blobs asked of this peer and not received yet, with the namespace they are for. */
@@ -199,6 +205,13 @@ class Peer {
     this.send({ type: 'namespaces', ids: host.namespaceIds().filter((ns) => host.isMember(ns, this.key!)) })
   }
 
+  /** Stop sharing `ns` (the peer is no longer a member) and tell the peer so. */
+  unshare(ns: string): void {
+    this.shared.delete(ns)
+    this.dropped.add(ns)
+    this.announce()
+  }
+
   /** Re-offer every doc of every shared namespace (reconnect and periodic gossip). */
   reconcile(): void {
     this.sentStep1.clear()
@@ -228,9 +241,15 @@ class Peer {
     switch (m.type) {
       case 'namespaces': {
         this.peerNamespaces = new Set(m.ids)
+        for (const ns of this.shared) {
+          if (this.peerNamespaces.has(ns)) continue
+          this.shared.delete(ns)
+          this.dropped.add(ns)
+        }
         for (const ns of host.namespaceIds()) {
           if (this.shared.has(ns) || !this.peerNamespaces.has(ns) || !host.isMember(ns, this.key!)) continue
           this.shared.add(ns)
+          this.dropped.delete(ns)
           this.offer(ns)
           this.sendInfos(ns, this.node.peerStore.all(ns))
           this.node.startedSharing(ns, this)
@@ -238,7 +257,10 @@ class Peer {
         return
       }
       case 'sync': {
-        if (!this.shared.has(m.ns)) return this.close(4403, `sync of namespace ${m.ns}, which is not shared with this peer`)
+        if (!this.shared.has(m.ns)) {
+          if (this.dropped.has(m.ns)) return
+          return this.close(4403, `sync of namespace ${m.ns}, which is not shared with this peer`)
+        }
         const replica = host.replica(m.ns)!
         if (m.kind === SYNC_STEP1) {
           this.send({ type: 'sync', ns: m.ns, docKey: m.docKey, kind: SYNC_STEP2, payload: replica.diff(m.docKey, m.payload) })
@@ -349,7 +371,10 @@ export class SyncNode {
     if (!replica || this.unsubscribe.has(ns)) return
     this.unsubscribe.set(ns, replica.onStored((docKey, update, from) => {
       for (const p of this.peers) {
-        if (p !== from && p.shared.has(ns)) p.send({ type: 'sync', ns, docKey, kind: SYNC_UPDATE, payload: update })
+        if (!p.shared.has(ns)) continue
+        // The members live in the tree doc: a change there may have ended a peer's membership.
+        if (docKey === 'tree' && !this.host.isMember(ns, p.key!)) p.unshare(ns)
+        else if (p !== from) p.send({ type: 'sync', ns, docKey, kind: SYNC_UPDATE, payload: update })
       }
     }))
     if (this.url) this.signOwn(ns)
@@ -363,7 +388,23 @@ export class SyncNode {
     this.unsubscribe.delete(ns)
     this.peerStore.dropNamespace(ns)
     this.reconciledAt.delete(ns)
-    for (const p of this.peers) p.shared.delete(ns)
+    for (const p of this.peers) {
+      if (p.shared.delete(ns)) p.dropped.add(ns)
+      // Peers learn that this node no longer holds it, and stop sending it.
+      if (p.handshake.done) p.announce()
+    }
+  }
+
+  /**
+   * Wait, at most `timeoutMs`, until no connected peer shares `ns` any more: after this node
+   * marked itself left, each peer that applied the tombstone stops sharing and says so.
+   * Returns how many peers shared it at the start and how many of them acknowledged.
+   */
+  async awaitUnshared(ns: string, timeoutMs: number): Promise<{ peers: number; acknowledged: number }> {
+    const sharing = [...this.peers].filter((p) => p.shared.has(ns))
+    const deadline = Date.now() + timeoutMs
+    while (Date.now() < deadline && sharing.some((p) => p.shared.has(ns) && this.peers.has(p))) await new Promise((r) => setTimeout(r, 25))
+    return { peers: sharing.length, acknowledged: sharing.filter((p) => !p.shared.has(ns)).length }
   }
 
   /** Keep a connection to `url` (reconnecting with backoff) for as long as the node runs. */
@@ -444,7 +485,8 @@ export class SyncNode {
 
   /** The members of `ns` this node knows of (by gossip or a live connection), with their health. */
   peersOf(ns: string): PeerView[] {
-    const keys = new Set(this.peerStore.live(ns).map((i) => i.agent))
+    // A member that left keeps its info until it expires, but is no peer of the namespace.
+    const keys = new Set(this.peerStore.live(ns).filter((i) => this.host.isMember(ns, i.agent)).map((i) => i.agent))
     for (const p of this.peers) if (p.handshake.done && p.shared.has(ns)) keys.add(p.key!)
     return [...keys].sort().map((key) => {
       const info = this.peerStore.get(ns, key)
@@ -479,7 +521,7 @@ export class SyncNode {
       return {
         id: ns,
         connectedPeers: connectedPeers.filter((c) => c.namespaces.includes(ns)).length,
-        knownPeers: this.peerStore.live(ns).length,
+        knownPeers: this.peerStore.live(ns).filter((i) => this.host.isMember(ns, i.agent)).length,
         lastReconciledAtMs: this.reconciledAt.get(ns) ?? null,
         pendingBlobFetches: pending.size,
       }
@@ -523,6 +565,7 @@ export class SyncNode {
         const ns = this.host.admit(token, key)
         this.log.info(`peer ${key.slice(0, 8)} joined namespace ${ns} with an invitation`)
         peer.send({ type: 'joined', ns })
+        for (const nested of this.host.nestedIn?.(ns, key) ?? []) peer.send({ type: 'joined', ns: nested })
       } catch (err) {
         const code = (err as { code?: string }).code ?? 'refused'
         peer.send({ type: 'error', code, message: (err as Error).message })

@@ -5,7 +5,7 @@
 export const ERRNO_CODES = [
   'EPERM', 'ENOENT', 'EIO', 'EBADF', 'EACCES', 'EBUSY', 'EEXIST', 'EXDEV', 'ENOTDIR', 'EISDIR',
   'EINVAL', 'EFBIG', 'ENOSPC', 'EROFS', 'ENAMETOOLONG', 'ENOSYS', 'ENOTEMPTY', 'ELOOP', 'ENODATA',
-  'ENOTSUP', 'ERANGE', 'ETIMEDOUT', 'E2BIG',
+  'ENOTSUP', 'ERANGE', 'ETIMEDOUT', 'E2BIG', 'EHOSTUNREACH', 'ENOTCONN',
 ] as const
 
 export type ErrnoCode = (typeof ERRNO_CODES)[number]

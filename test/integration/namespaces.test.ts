@@ -79,11 +79,12 @@ describe('namespaces and groups on a real mount', () => {
       assert.equal(JSON.parse((await cli('ns', 'get', info.id, '--json')).stdout).description, 'talk')
       await ok(`mkdir ${node.mnt}/docs`)
       assert.deepEqual(JSON.parse((await cli('ns', 'list', '--app', 'chat-app', '--json')).stdout).map((n: { alias: string }) => n.alias), ['chat'])
-      assert.match((await cli('ns', 'list')).stdout, /^ID +ALIAS +APPLICATION +POLICY\n.*chat +chat-app +coordinated\n.*docs +files +lazy-on-access\n$/)
+      assert.match((await cli('ns', 'list')).stdout, /^ID +PATH +APPLICATION +POLICY\n.*chat +chat-app +coordinated\n.*docs +files +lazy-on-access\n$/)
 
       for (const [args, reason] of [
         [['ns', 'create', 'x', '--upgrade-policy', 'sometimes'], /unknown upgrade policy "sometimes"/],
-        [['ns', 'create', 'a/b'], /bad alias/],
+        [['ns', 'create', 'a/b'], /no namespace at a on this node/],
+        [['ns', 'create', 'chat/'], /bad alias/],
         [['ns', 'create', '.meshfs'], /reserved/],
         [['ns', 'create', 'n'.repeat(256)], /bad alias/],
         [['ns', 'create', 'chat'], /is taken/],

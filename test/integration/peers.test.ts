@@ -161,8 +161,8 @@ describe('peers: gossip, health, status and notify', () => {
       const table = await cli(['peers', 'team', '--data', cc.data])
       assert.match(table, /^PEER\s+CONNECTED\s+URL\s+LAST SEEN\s+FAILURES\s+UNRESPONSIVE SINCE/)
       assert.match(table, new RegExp(`${sb.nodeId.replace(/[-]/g, '\\-')}\\s+no\\s+${sb.url}`))
-      const file = JSON.parse(await ok(`cat ${cc.mnt}/.meshfs/peers`)) as Record<string, Peer[]>
-      assert.equal(file.team!.find((x) => x.key === sb.nodeId)!.connected, false)
+      const file = JSON.parse(await ok(`cat ${cc.mnt}/.meshfs/ns/team/peers`)) as Peer[]
+      assert.equal(file.find((x) => x.key === sb.nodeId)!.connected, false)
 
       // Back up on its old address: C meets it again, and its failures are cleared.
       b = await c.start(rootB)

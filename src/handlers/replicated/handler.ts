@@ -33,8 +33,8 @@ import type { LocalArea } from './local-area.js'
 
 const ROOT = TreeDoc.ROOT
 
-/** Tree metadata keys (short: they are stored for every node). `c` is a ContentRef. */
-const META = { content: 'c', target: 'l' } as const
+/** Tree metadata keys (short: they are stored for every node). `c` is a ContentRef. Sync-target mirrors read and write them too. */
+export const META = { content: 'c', target: 'l' } as const
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 /** User xattrs live in tree metadata under this prefix (keys are limited to 64 bytes). */
 const XATTR_PREFIX = 'x.'
@@ -53,6 +53,8 @@ const ATTR = {
 export interface NamespaceHooks {
   /** `rmdir` of the namespace itself, which is empty: delete it. */
   removeNamespace(): Promise<void>
+  /** Throws EACCES unless this node may change the namespace itself (`what` it would do). */
+  requireAdmin?(what: string): void
 }
 
 /**
@@ -262,6 +264,7 @@ export class ReplicatedHandler implements Handler, Publisher {
     const node = this.node(path)
     if (name === ATTR.policy || name === ATTR.description) {
       if (node.id !== ROOT) throw fsError('ENOTSUP', `${name} belongs to the namespace root`)
+      this.hooks.requireAdmin?.(`change ${name}`)
       if (mode === 'create') throw fsError('EEXIST', `${name} exists`)
       const text = value.toString('utf8')
       this.change(path, () =>
