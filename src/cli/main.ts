@@ -5,6 +5,7 @@ import { VERSION } from '../version.js'
 import { USAGE } from './usage.js'
 import { runMount, runUnmount, runWhich } from './commands.js'
 import { runGroup, runInvite, runJoin, runNs } from './ns-commands.js'
+import { runNotify, runPeers, runStatus } from './peer-commands.js'
 import { runSync } from './sync-commands.js'
 import { UsageError } from './usage-error.js'
 
@@ -26,6 +27,9 @@ async function main(argv: string[]): Promise<number> {
     group: runGroup,
     invite: runInvite,
     join: runJoin,
+    status: runStatus,
+    peers: runPeers,
+    notify: runNotify,
     sync: runSync,
   }
   const run = commands[command]

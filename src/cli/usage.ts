@@ -11,6 +11,9 @@ Commands:
   group ...            groups inside a namespace: list, create, nest, unnest, subgroups
   invite NS            print an invitation token for another node to join NS
   join TOKEN|-         join a namespace with a token (- reads it from stdin)
+  status               this node: id, URL, uptime, connected peers, each namespace's sync state
+  peers NS             the members of NS this node knows of: URL, last seen, failed dials
+  notify NS PEER DATA  send a message to a connected member (it shows on its events stream)
   sync ...             sync targets: list, enable, disable (mirror a namespace into another)
 
 Options:
@@ -105,6 +108,27 @@ joiner a member of the namespaces nested in NS (that this node holds).
 Joins the namespace a token invites to: connects to the inviter, proves this node's key, is
 recorded as a member, syncs, and mounts the namespace. '-' reads the token from stdin.
 Expired, tampered, used-up or malformed tokens are refused and nothing is joined.
+`,
+  status: `Usage: meshfs status [--data DIR] [--json]
+
+Prints the running node's status (the same document as MOUNT/.meshfs/status): its node id (its
+public key), the URL peers reach it at, uptime, the peers connected now with the namespaces it
+shares with each, and per namespace the peers connected and known, when it last caught up with
+a peer, and how many blobs it is fetching.
+`,
+  peers: `Usage: meshfs peers NS [--data DIR] [--json]
+
+Lists the members of namespace NS this node knows of, from their signed agent infos (gossiped
+among members, valid for 20 minutes and renewed) and its live connections: each one's URL,
+whether it is connected, when this node last heard from it, how many dials in a row failed and
+since when it has been unresponsive.
+`,
+  notify: `Usage: meshfs notify NS PEER DATA|- [--data DIR] [--json]
+
+Sends DATA (a string of at most 64 KiB; '-' reads it from stdin) to PEER, a member of namespace
+NS connected to this node, given as its node key or a unique prefix of it. The message appears
+on PEER's events stream of NS as {"type":"notify","from":KEY,"data":DATA}. It is sent, not
+stored: a peer that is not connected gets an error here, not the message later.
 `,
   sync: `Usage: meshfs sync <subcommand> NS ... [--data DIR] [--json]
 

@@ -173,6 +173,33 @@ export type { SyncType, GroupMode } from '../sync-targets/config.js'
 import type { SyncConfiguration } from '../sync-targets/targets.js'
 import type { SyncType } from '../sync-targets/config.js'
 
+export type { ConnectedPeerView, PeerView } from '../net/sync-node.js'
+import type { ConnectedPeerView, PeerView } from '../net/sync-node.js'
+
+/** `.meshfs/status`: this node, where peers reach it, its connections and each namespace's sync. */
+export interface NodeStatus {
+  version: string
+  pid: number
+  mountpoint?: string
+  dataDir: string
+  startedAt: string
+  uptimeSeconds: number
+  openFiles: number
+  nodeId: string
+  /** The URL peers reach this node at (the first of `urls`). */
+  url: string
+  urls: string[]
+  connectedPeers: ConnectedPeerView[]
+  namespaces: Array<{
+    id: string
+    alias: string | null
+    connectedPeers: number
+    knownPeers: number
+    lastReconciledAtMs: number | null
+    pendingBlobFetches: number
+  }>
+}
+
 export interface GroupInfo {
   id: string
   path: string
@@ -279,6 +306,25 @@ export class MeshfsClient {
   /** Redeem an invitation: connect to the inviter, prove this node's key, sync, mount. */
   joinNamespace(token: string): Promise<NamespaceInfo> {
     return call(this.dataDir, 'joinNamespace', { token })
+  }
+
+  /** The same document as `.meshfs/status`. */
+  status(): Promise<NodeStatus> {
+    return call(this.dataDir, 'status')
+  }
+
+  /** The members of `namespace` this node knows of, with what it observed of each. */
+  getPeers(namespace: string): Promise<PeerView[]> {
+    return call(this.dataDir, 'getPeers', { namespace })
+  }
+
+  /**
+   * send_notify: hand `data` (a string of at most 64 KiB) to member `peer` (its key or a unique
+   * prefix) over its live connection; it appears on that node's events stream of `namespace`.
+   * Resolves with the peer's full key once the message is sent (not when it arrived).
+   */
+  async notify(namespace: string, peer: string, data: string): Promise<string> {
+    return (await call<{ peer: string }>(this.dataDir, 'notify', { namespace, peer, data })).peer
   }
 
   /** Hoss's get_sync_configuration: the namespace's sync targets (what `.meshfs/ns/NS/sync.json` shows). */

@@ -35,9 +35,17 @@ const ARRIVAL_WAIT_MS = 10_000
 /** How long `leave` waits for the connected peers to acknowledge the tombstone. */
 const LEAVE_ACK_MS = 5_000
 
+/** `status` is the daemon's status document (the same as `.meshfs/status`). */
 export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTargets, events: EventHub, status: () => unknown): Record<string, ControlRoute> {
   return {
     status: async () => status(),
+    getPeers: async (b) => sync.peersOf(ns.get(str(b, 'namespace')).id),
+    notify: async (b) => {
+      const data = b.data
+      if (typeof data !== 'string') throw new ControlError('EINVAL', 'data is required (a string)')
+      // A NotifyError's code is an errno: it reaches the client as it is.
+      return { peer: sync.notify(ns.get(str(b, 'namespace')).id, str(b, 'peer'), data) }
+    },
     /** A stream of the namespace's events (JSON lines) for as long as the client listens. */
     subscribeNamespace: async (b) => {
       const id = ns.get(str(b, 'namespace')).id

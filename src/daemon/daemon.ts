@@ -49,6 +49,8 @@ export class Daemon {
     readonly namespaces: Namespaces,
     readonly sync: SyncNode,
     readonly targets: SyncTargets,
+    /** Every namespace's event stream: notify and sync-state events are published here. */
+    readonly events: EventHub,
     private readonly store: LocalStore,
     private readonly control: Server,
     private readonly lock: DataDirLock,
@@ -71,10 +73,15 @@ export class Daemon {
       const identity = Identity.loadOrCreate(lock.dir)
       namespaces = new Namespaces(store, table, lock.dir, identity, log.child('ns'))
       const port = opts.listen.port ?? store.meta.getMeta<number>('listen-port') ?? 0
-      const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'))
+      const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'), {
+        load: () => store.meta.getMeta('agent-infos'),
+        save: (v) => store.meta.setMeta('agent-infos', v),
+      })
       const clients = new ClientEndpoint(clientRoomHost(namespaces, table), { maxMessagesPerSecond: opts.sync.maxMessagesPerSecond }, log.child('clients'))
       sync.clients = clients
       const events = new EventHub()
+      sync.onNotify = (ns, from, data) => events.emit(ns, { type: 'notify', from, data })
+      sync.onPeerState = (ns, peer, state) => events.emit(ns, { type: 'sync', peer, state })
       namespaces.onHeld = (ns) => {
         sync.watch(ns)
         // A namespace still joining has no members list yet: it has no member events either.
@@ -114,19 +121,25 @@ export class Daemon {
       cleanup.unshift(() => targets.stop())
       const startedMs = Date.now()
       let mount: FuseMount | undefined
-      const status = () => ({
-        version: VERSION,
-        pid: process.pid,
-        mountpoint: mount?.mountpoint,
-        dataDir: lock.dir,
-        startedAt: new Date(startedMs).toISOString(),
-        uptimeSeconds: Math.round((Date.now() - startedMs) / 1000),
-        openFiles: mount?.handles.size ?? 0,
-        namespaces: namespaces!.list().length,
-        nodeId: identity.publicKey,
-        url: sync.url,
-        connectedPeers: sync.peerCount(),
-      })
+      // One document for `.meshfs/status`, `meshfs status` and the client's status().
+      const status = () => {
+        const s = sync.status()
+        const aliases = new Map(namespaces!.list().map((n) => [n.id, n.alias]))
+        return {
+          version: VERSION,
+          pid: process.pid,
+          mountpoint: mount?.mountpoint,
+          dataDir: lock.dir,
+          startedAt: new Date(startedMs).toISOString(),
+          uptimeSeconds: Math.round((Date.now() - startedMs) / 1000),
+          openFiles: mount?.handles.size ?? 0,
+          nodeId: identity.publicKey,
+          url: sync.url,
+          urls: s.urls,
+          connectedPeers: s.connectedPeers,
+          namespaces: s.namespaces.map(({ id, ...rest }) => ({ id, alias: aliases.get(id) ?? null, ...rest })),
+        }
+      }
       const routes = controlRoutes(namespaces, sync, targets, events, status)
       table.mount('/.meshfs', new ControlHandler(controlFiles(routes, events, { mounts: () => table.list() })))
       for (const spec of opts.handlers) {
@@ -140,7 +153,7 @@ export class Daemon {
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const daemon = new Daemon(table, mount, namespaces, sync, targets, store, control, lock, log)
+      const daemon = new Daemon(table, mount, namespaces, sync, targets, events, store, control, lock, log)
       daemon.watchHandlers()
       await mount.mount()
       log.info(`mounted at ${mount.mountpoint} (data ${lock.dir}, ${namespaces.list().length} namespaces, pid ${process.pid})`)

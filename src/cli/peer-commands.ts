@@ -1,0 +1,114 @@
+// `meshfs status`, `meshfs peers NS` and `meshfs notify NS PEER DATA`: the node, its peers and
+// send_notify through the daemon's control API. `--json` prints the daemon's answer as JSON.
+
+import { parseArgs } from 'node:util'
+import { connect, MeshfsError, type MeshfsClient, type NodeStatus, type PeerView } from '../client/client.js'
+import { defaultDataDir } from '../daemon/data-dir.js'
+import { MAX_NOTIFY_BYTES } from '../net/peer-messages.js'
+import { UsageError } from './usage-error.js'
+
+const COMMON = {
+  data: { type: 'string' },
+  json: { type: 'boolean' },
+} as const
+
+function client(data: string | undefined): MeshfsClient {
+  return connect({ dataDir: data ?? defaultDataDir() })
+}
+
+function need(positionals: string[], names: string[], command: string): string[] {
+  if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]} (see meshfs ${command} --help)`)
+  if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}'`)
+  return positionals
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
+}
+
+/** Daemon errors that mean "your arguments are wrong" exit 2, like local argument errors. */
+async function run<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    if (err instanceof MeshfsError && err.code === 'EINVAL') throw new UsageError(err.message)
+    throw err
+  }
+}
+
+function duration(seconds: number): string {
+  const d = Math.floor(seconds / 86400)
+  const h = Math.floor((seconds % 86400) / 3600)
+  const m = Math.floor((seconds % 3600) / 60)
+  const s = seconds % 60
+  return [d && `${d}d`, (d || h) && `${h}h`, (d || h || m) && `${m}m`, `${s}s`].filter(Boolean).join(' ')
+}
+
+const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString())
+
+function describeStatus(s: NodeStatus): string {
+  const aliases = new Map(s.namespaces.map((n) => [n.id, n.alias ?? n.id]))
+  let out = table([
+    ['node', s.nodeId],
+    ['url', s.urls.join(' ') || '-'],
+    ['uptime', duration(s.uptimeSeconds)],
+    ['pid', String(s.pid)],
+    ['mountpoint', s.mountpoint ?? '-'],
+    ['peers', `${s.connectedPeers.length} connected`],
+  ])
+  if (s.connectedPeers.length > 0) {
+    out += '\n' + table([
+      ['PEER', 'DIRECTION', 'URL', 'NAMESPACES'],
+      ...s.connectedPeers.map((p) => [p.key, p.direction, p.urls.join(' ') || '-', p.namespaces.map((n) => aliases.get(n) ?? n).join(',') || '-']),
+    ])
+  }
+  if (s.namespaces.length > 0) {
+    out += '\n' + table([
+      ['NAMESPACE', 'ID', 'CONNECTED', 'KNOWN', 'LAST RECONCILED', 'PENDING BLOBS'],
+      ...s.namespaces.map((n) => [n.alias ?? '(arriving)', n.id, String(n.connectedPeers), String(n.knownPeers), when(n.lastReconciledAtMs), String(n.pendingBlobFetches)]),
+    ])
+  }
+  return out
+}
+
+function describePeers(peers: PeerView[]): string {
+  if (peers.length === 0) return 'no known peers\n'
+  return table([
+    ['PEER', 'CONNECTED', 'URL', 'LAST SEEN', 'FAILURES', 'UNRESPONSIVE SINCE', 'INFO EXPIRES'],
+    ...peers.map((p) => [p.key, p.connected ? 'yes' : 'no', p.urls.join(' ') || '-', when(p.lastSeenMs), String(p.failures), when(p.unresponsiveSinceMs), when(p.expiresAtMs)]),
+  ])
+}
+
+export async function runStatus(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
+  need(positionals, [], 'status')
+  const s = await run(() => client(values.data).status())
+  process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : describeStatus(s))
+  return 0
+}
+
+export async function runPeers(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
+  const [ns] = need(positionals, ['NS'], 'peers')
+  const peers = await run(() => client(values.data).getPeers(ns!))
+  process.stdout.write(values.json ? JSON.stringify(peers, null, 2) + '\n' : describePeers(peers))
+  return 0
+}
+
+export async function runNotify(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
+  const [ns, peer, given] = need(positionals, ['NS', 'PEER', 'DATA'], 'notify')
+  if (peer === '') throw new UsageError('notify: PEER is empty')
+  const data = given === '-' ? await readStdin() : given!
+  if (Buffer.byteLength(data) > MAX_NOTIFY_BYTES) throw new UsageError(`notify: DATA is ${Buffer.byteLength(data)} bytes; at most ${MAX_NOTIFY_BYTES} may be sent`)
+  const key = await run(() => client(values.data).notify(ns!, peer!, data))
+  process.stdout.write(values.json ? JSON.stringify({ peer: key, bytes: Buffer.byteLength(data) }, null, 2) + '\n' : `sent ${Buffer.byteLength(data)} bytes to ${key}\n`)
+  return 0
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}

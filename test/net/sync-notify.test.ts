@@ -1,0 +1,81 @@
+// send_notify and sync-state events between two in-process nodes (real Namespaces hosts on
+// in-memory stores, real WebSockets on loopback), wired to an EventHub as the daemon wires them:
+// the receiver's events stream of the namespace carries the notify and the peer's sync state.
+
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { test } from 'node:test'
+import { Namespaces } from '../../src/daemon/namespaces.js'
+import { EventHub, type StampedEvent } from '../../src/events/event-hub.js'
+import { RootHandler } from '../../src/handlers/root.js'
+import { KeyPair } from '../../src/net/identity.js'
+import { DEFAULT_SYNC_OPTIONS, NotifyError, SyncNode } from '../../src/net/sync-node.js'
+import { openMemoryStore } from '../../src/store/local-store.js'
+import { createLogger } from '../../src/util/log.js'
+import { MountTable } from '../../src/vfs/mount-table.js'
+import { waitFor } from '../integration/harness.js'
+
+interface Node {
+  ns: Namespaces
+  sync: SyncNode
+  events: EventHub
+}
+
+async function node(dir: string): Promise<Node> {
+  const store = openMemoryStore()
+  let ns: Namespaces | undefined
+  const table = new MountTable(new RootHandler(async (alias) => void ns!.create({ alias })))
+  ns = new Namespaces(store, table, dir, KeyPair.generate(), createLogger('error'))
+  const sync = new SyncNode(ns, { ...DEFAULT_SYNC_OPTIONS, listenPort: 0 }, createLogger('error'))
+  const events = new EventHub()
+  sync.onNotify = (n, from, data) => events.emit(n, { type: 'notify', from, data })
+  sync.onPeerState = (n, peer, state) => events.emit(n, { type: 'sync', peer, state })
+  ns.onHeld = (id) => sync.watch(id)
+  ns.onDropped = (id) => sync.unwatch(id)
+  await sync.start()
+  return { ns, sync, events }
+}
+
+test('a notify reaches the member\'s events stream, with the sender\'s key; sync state shows as events too', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfs-notify-'))
+  const nodes: Node[] = []
+  try {
+    const a = await node(path.join(dir, 'a'))
+    const b = await node(path.join(dir, 'b'))
+    nodes.push(a, b)
+    const team = a.ns.create({ alias: 'team' })
+    const solo = a.ns.create({ alias: 'solo' })
+    const seen: StampedEvent[] = []
+    b.events.subscribe(team.id, (e) => seen.push(e))
+    const token = a.ns.createInvitation('team', { addresses: [a.sync.url], recursive: false, expiresAtMs: Date.now() + 60_000, uses: 1 })
+    const keyA = a.ns.identity.publicKey
+    const keyB = b.ns.identity.publicKey
+    assert.equal(await b.sync.join(a.sync.url, token, keyA), team.id)
+    b.sync.keepConnected(a.sync.url, keyA)
+
+    await waitFor('B to have reconciled team with A', () => seen.some((e) => e.type === 'sync' && e.state === 'reconciled' && e.peer === keyA), 20_000)
+    assert.ok(seen.some((e) => e.type === 'sync' && e.state === 'connected' && e.peer === keyA))
+    await waitFor('A to share team with B', () => a.sync.peersOf(team.id).some((p) => p.key === keyB && p.connected), 20_000)
+
+    assert.equal(a.sync.notify(team.id, keyB.slice(0, 6), 'ping ✓'), keyB)
+    await waitFor('the notify on B\'s events', () => seen.some((e) => e.type === 'notify'), 20_000)
+    const n = seen.find((e) => e.type === 'notify')!
+    assert.deepEqual({ type: n.type, ns: n.ns, from: (n as { from: string }).from, data: (n as { data: string }).data }, { type: 'notify', ns: team.id, from: keyA, data: 'ping ✓' })
+
+    const refusal = (fn: () => unknown, code: string, re: RegExp) =>
+      assert.throws(fn, (err: unknown) => err instanceof NotifyError && err.code === code && re.test(err.message))
+    refusal(() => a.sync.notify(solo.id, keyB, 'x'), 'EACCES', /not a member/)
+    refusal(() => a.sync.notify(team.id, 'nobody', 'x'), 'ENOENT', /no known peer/)
+    refusal(() => a.sync.notify(team.id, keyB, 'x'.repeat(64 * 1024 + 1)), 'EINVAL', /at most 65536/)
+    refusal(() => a.sync.notify('0'.repeat(32), keyB, 'x'), 'ENOENT', /does not hold/)
+
+    await a.sync.stop()
+    await waitFor('B to see A disconnected', () => seen.some((e) => e.type === 'sync' && e.state === 'disconnected' && e.peer === keyA), 20_000)
+    refusal(() => b.sync.notify(team.id, keyA, 'x'), 'ENOTCONN', /not connected/)
+  } finally {
+    for (const n of nodes) await n.sync.stop()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
