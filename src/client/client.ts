@@ -51,11 +51,42 @@ export function call<T>(dataDir: string, verb: string, body: Record<string, unkn
 }
 
 /**
- * A streaming request: the daemon answers with one JSON value per line until either side closes.
- * Lines are handed out as they arrive; `return()` on the iterator (a `break` out of `for await`)
- * closes the request.
+ * A streaming request: resolves once the daemon is streaming (from then on nothing is missed), or
+ * rejects with its error. Values are handed out as their lines arrive; `return()` on the iterator
+ * (a `break` out of `for await`) closes the request.
  */
-export function stream<T>(dataDir: string, verb: string, body: Record<string, unknown>): AsyncIterableIterator<T> {
+export function stream<T>(dataDir: string, verb: string, body: Record<string, unknown>): Promise<AsyncIterableIterator<T>> {
+  const payload = JSON.stringify(body)
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath: socketPathOf(dataDir), path: `/v1/${verb}`, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      (res) => {
+        res.setEncoding('utf8')
+        if (res.statusCode !== 200) {
+          let text = ''
+          res.on('data', (c: string) => (text += c))
+          res.on('end', () => {
+            try {
+              const e = (JSON.parse(text) as { error?: { code: string; message: string } }).error
+              reject(new MeshfsError(e?.code ?? 'EIO', e?.message ?? `the daemon answered ${verb} with status ${res.statusCode}`))
+            } catch {
+              reject(new MeshfsError('EIO', `the daemon answered ${verb} with status ${res.statusCode}`))
+            }
+          })
+          return
+        }
+        resolve(lines<T>(res, () => req.destroy(), verb))
+      },
+    )
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new MeshfsError('ENOTCONN', `no meshfs daemon is running for data directory ${dataDir}`) : new MeshfsError('EIO', `control socket: ${err.message}`))
+    })
+    req.end(payload)
+  })
+}
+
+/** The JSON lines of a streaming response as an async iterator. */
+function lines<T>(res: http.IncomingMessage, close: () => void, verb: string): AsyncIterableIterator<T> {
   const queue: T[] = []
   let failure: Error | undefined
   let ended = false
@@ -64,55 +95,29 @@ export function stream<T>(dataDir: string, verb: string, body: Record<string, un
     wake?.()
     wake = undefined
   }
-  const payload = JSON.stringify(body)
-  const req = http.request(
-    { socketPath: socketPathOf(dataDir), path: `/v1/${verb}`, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
-    (res) => {
-      let buffered = ''
-      res.setEncoding('utf8')
-      res.on('data', (chunk: string) => {
-        buffered += chunk
-        let nl: number
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl)
-          buffered = buffered.slice(nl + 1)
-          if (line.trim() === '') continue
-          try {
-            const value = JSON.parse(line) as unknown
-            if (res.statusCode !== 200) {
-              const e = (value as { error?: { code: string; message: string } }).error
-              failure = new MeshfsError(e?.code ?? 'EIO', e?.message ?? `the daemon answered ${verb} with status ${res.statusCode}`)
-            } else queue.push(value as T)
-          } catch {
-            failure = new MeshfsError('EIO', `the daemon sent a line that is not JSON on ${verb}`)
-          }
-        }
-        notify()
-      })
-      res.on('end', () => {
-        if (res.statusCode !== 200 && !failure && buffered.trim() !== '') {
-          try {
-            const e = (JSON.parse(buffered) as { error?: { code: string; message: string } }).error
-            failure = new MeshfsError(e?.code ?? 'EIO', e?.message ?? `status ${res.statusCode}`)
-          } catch {
-            failure = new MeshfsError('EIO', `the daemon answered ${verb} with status ${res.statusCode}`)
-          }
-        }
-        ended = true
-        notify()
-      })
-      res.on('error', () => {
-        ended = true
-        notify()
-      })
-    },
-  )
-  req.on('error', (err: NodeJS.ErrnoException) => {
-    if (!ended) failure = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new MeshfsError('ENOTCONN', `no meshfs daemon is running for data directory ${dataDir}`) : new MeshfsError('EIO', `control socket: ${err.message}`)
-    ended = true
+  let buffered = ''
+  res.on('data', (chunk: string) => {
+    buffered += chunk
+    let nl: number
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl)
+      buffered = buffered.slice(nl + 1)
+      if (line.trim() === '') continue
+      try {
+        queue.push(JSON.parse(line) as T)
+      } catch {
+        failure = new MeshfsError('EIO', `the daemon sent a line that is not JSON on ${verb}`)
+      }
+    }
     notify()
   })
-  req.end(payload)
+  const end = () => {
+    ended = true
+    notify()
+  }
+  res.on('end', end)
+  res.on('error', end)
+  res.on('close', end)
   const iterator: AsyncIterableIterator<T> = {
     async next() {
       for (;;) {
@@ -120,7 +125,7 @@ export function stream<T>(dataDir: string, verb: string, body: Record<string, un
         if (failure) {
           const f = failure
           failure = undefined
-          ended = true
+          close()
           throw f
         }
         if (ended) return { value: undefined, done: true }
@@ -129,7 +134,7 @@ export function stream<T>(dataDir: string, verb: string, body: Record<string, un
     },
     async return() {
       ended = true
-      req.destroy()
+      close()
       notify()
       return { value: undefined, done: true }
     },
@@ -289,9 +294,10 @@ export class MeshfsClient {
 
   /**
    * The namespace's events as they happen (put, remove, move, member-joined, member-left, notify,
-   * sync), the same stream as `MOUNT/.meshfs/ns/NS/events`. Stop with `break` or `return()`.
+   * sync), the same stream as `MOUNT/.meshfs/ns/NS/events`. Resolves once subscribed (nothing
+   * after that is missed); an unknown namespace rejects. Stop with `break` or `return()`.
    */
-  subscribeNamespace(namespace: string): AsyncIterableIterator<NamespaceEvent> {
+  subscribeNamespace(namespace: string): Promise<AsyncIterableIterator<NamespaceEvent>> {
     return stream(this.dataDir, 'subscribeNamespace', { namespace })
   }
 

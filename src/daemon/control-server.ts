@@ -59,12 +59,13 @@ export async function startControlServer(socketPath: string, routes: Record<stri
         (result) => {
           if (!(result instanceof ControlStream)) return reply(200, { result: result ?? null })
           res.writeHead(200, { 'content-type': 'application/x-ndjson' })
-          res.flushHeaders()
           const stop = result.start((value) => {
             if (res.writableLength > MAX_STREAM_BACKLOG) return res.destroy()
             res.write(JSON.stringify(value) + '\n')
           })
           res.on('close', stop)
+          // The headers go out once the subscription is live: a client that has them misses nothing.
+          res.flushHeaders()
         },
         (err: unknown) => {
           const code = (err as { code?: unknown }).code
