@@ -11,8 +11,8 @@ fi
 
 # fuse3: fusermount3 and the kernel side's helpers; libfuse2: the library fuse-native links
 # (libfuse.so.2); attr: getfattr/setfattr; the rest are tools that the tests and benchmarks
-# drive for real (editors, git, rsync, fio).
-wanted=(fuse3 attr fio git rsync tmux vim nano python3 openssl)
+# drive for real (editors, git, rsync, fio; iproute2 for the network namespaces that cut a node off).
+wanted=(fuse3 attr fio git rsync tmux vim nano python3 openssl iproute2)
 missing=()
 for pkg in "${wanted[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 # Debian 13 renamed libfuse2 for the 64-bit time_t transition.

@@ -95,6 +95,12 @@ export interface ClientConnections {
 }
 
 const RECONCILE_MS = 15_000
+/**
+ * Every connection is pinged this often and dropped when it answered nothing since the ping
+ * before: a peer whose network went away silently (a cable pulled, a laptop asleep) is noticed
+ * within two periods instead of TCP's minutes, and dialing it again starts.
+ */
+const HEARTBEAT_MS = 5_000
 const BACKOFF_MIN_MS = 250
 const BACKOFF_MAX_MS = 10_000
 const HANDSHAKE_TIMEOUT_MS = 10_000
@@ -157,6 +163,8 @@ export interface SyncStatus {
 
 class Peer {
   key: string | undefined
+  /** Heard from since the last heartbeat ping (a pong or any message). */
+  alive = true
   readonly handshake: Handshake
   /** Namespaces both sides hold and the peer may have. */
   readonly shared = new Set<string>()
@@ -333,6 +341,7 @@ export class SyncNode {
   private readonly reconciledAt = new Map<string, number>()
   private reconcileTimer: NodeJS.Timeout | undefined
   private maintainTimer: NodeJS.Timeout | undefined
+  private heartbeatTimer: NodeJS.Timeout | undefined
   private stopped = false
   private startedMs = Date.now()
   readonly peerStore: PeerStore
@@ -375,6 +384,8 @@ export class SyncNode {
     for (const ns of this.unsubscribe.keys()) this.signOwn(ns)
     this.maintainTimer = setInterval(() => this.maintain(), MAINTAIN_MS)
     this.maintainTimer.unref()
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_MS)
+    this.heartbeatTimer.unref()
     this.log.info(`listening at ${this.url}`)
   }
 
@@ -552,6 +563,7 @@ export class SyncNode {
     this.stopped = true
     clearInterval(this.reconcileTimer)
     clearInterval(this.maintainTimer)
+    clearInterval(this.heartbeatTimer)
     for (const d of this.dialers.values()) {
       d.stop = true
       clearTimeout(d.timer)
@@ -717,6 +729,19 @@ export class SyncNode {
     return peer
   }
 
+  private heartbeat(): void {
+    for (const p of this.peers) {
+      if (p.ws.readyState !== WebSocket.OPEN) continue
+      if (!p.alive) {
+        this.log.info(`peer ${p.key?.slice(0, 8) ?? '?'} answered nothing for ${(2 * HEARTBEAT_MS) / 1000} s: dropping the connection`)
+        p.ws.terminate()
+        continue
+      }
+      p.alive = false
+      p.ws.ping()
+    }
+  }
+
   private attach(peer: Peer, dialed = false): void {
     this.peers.add(peer)
     const ws = peer.ws
@@ -727,7 +752,9 @@ export class SyncNode {
     timer.unref()
     if (!dialed) ws.send(peer.handshake.start())
     let lastError = ''
+    ws.on('pong', () => (peer.alive = true))
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      peer.alive = true
       try {
         if (!isBinary) throw new PeerProtocolError('text frame')
         peer.receive(toBytes(data))
@@ -741,7 +768,10 @@ export class SyncNode {
     })
     ws.on('error', (err) => {
       lastError = err.message
-      this.log.debug(`connection error: ${err.message}`)
+      // A node we dial may simply be down (its failures are counted); what an incoming
+      // connection does wrong (an oversized frame, a broken stream) is worth a line.
+      if (dialed) this.log.debug(`connection error: ${err.message}`)
+      else this.log.info(`connection from ${peer.key?.slice(0, 8) ?? 'an unknown peer'} closed: ${err.message}`)
     })
     ws.on('close', () => {
       clearTimeout(timer)

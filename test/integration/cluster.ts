@@ -23,9 +23,9 @@ export class Cluster {
   private roots: string[] = []
   private all: MountedNode[] = []
 
-  async start(args: string[] = LISTEN, root?: string): Promise<MountedNode> {
+  async start(args: string[] = LISTEN, root?: string, wrap?: string[]): Promise<MountedNode> {
     if (root !== undefined && !this.roots.includes(root)) this.roots.push(root)
-    const node = await startMount(args, root === undefined ? {} : { root })
+    const node = await startMount(args, { ...(root !== undefined && { root }), ...(wrap !== undefined && { wrap }) })
     this.live.push(node)
     this.all.push(node)
     return node

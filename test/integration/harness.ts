@@ -71,7 +71,7 @@ export interface MountedNode {
 }
 
 /** Start `meshfs mount` on a fresh temp mountpoint and wait until the mount answers. */
-export async function startMount(extraArgs: string[] = [], opts: { root?: string } = {}): Promise<MountedNode> {
+export async function startMount(extraArgs: string[] = [], opts: { root?: string; wrap?: string[] } = {}): Promise<MountedNode> {
   const root = opts.root ?? tempDir('it')
   const mnt = path.join(root, 'mnt')
   const data = path.join(root, 'data')
@@ -79,7 +79,10 @@ export async function startMount(extraArgs: string[] = [], opts: { root?: string
   await fsp.mkdir(mnt, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOTCONN') throw err
   })
-  const proc = spawn(process.execPath, [CLI, 'mount', mnt, '--data', data, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // `wrap` runs the daemon under a command that execs it (`nsenter --net=...`), so the pid is its own.
+  const argv = [process.execPath, CLI, 'mount', mnt, '--data', data, ...extraArgs]
+  const [cmd, ...args] = [...(opts.wrap ?? []), ...argv]
+  const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let log = ''
   proc.stdout!.on('data', (d: Buffer) => (log += d.toString()))
   proc.stderr!.on('data', (d: Buffer) => (log += d.toString()))
