@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE, and the tools
-# its tests drive), then the npm packages (`npm ci`), then the build. Safe to run again.
+# Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE, a C toolchain for
+# its FUSE binding, and the tools
+# its tests drive), then the npm packages (`npm ci`, which compiles the binding), then the build.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,10 +11,11 @@ if [ ! -e /dev/fuse ]; then
   exit 1
 fi
 
-# fuse3: fusermount3 and the kernel side's helpers; libfuse2: the library fuse-native links
-# (libfuse.so.2); attr: getfattr/setfattr; the rest are tools that the tests and benchmarks
-# drive for real (editors, git, rsync, fio).
-wanted=(fuse3 attr fio git rsync tmux vim nano python3 openssl)
+# fuse3: fusermount3 and the kernel side's helpers; libfuse2: the library our FUSE binding
+# (native/) links at run time (libfuse.so.2); build-essential and python3: node-gyp compiles that
+# binding during `npm ci`; attr: getfattr/setfattr; the rest are tools that the tests and
+# benchmarks drive for real (editors, git, rsync, fio).
+wanted=(fuse3 attr build-essential fio git rsync tmux vim nano python3 openssl)
 missing=()
 for pkg in "${wanted[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 # Debian 13 renamed libfuse2 for the 64-bit time_t transition.
@@ -29,6 +32,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# npm ci also builds the FUSE binding (the package's install script: native/build.mjs).
 npm ci --no-audit --no-fund
 npm run build
 echo "setup: done (node $(node --version))"
