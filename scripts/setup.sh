@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE, a C toolchain for
-# its FUSE binding, and the tools
-# its tests drive), then the npm packages (`npm ci`, which compiles the binding), then the build.
-# Safe to run again.
+# its FUSE binding, and the tools its tests drive), then the npm packages (`npm ci`, which also
+# compiles the binding), then the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
