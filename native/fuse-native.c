@@ -1,7 +1,8 @@
 // meshfs fork of fuse-native 2.2.6 (MIT, Mathias Buus and contributors: see LICENSE and
 // README.md beside this file). Changed here: utimens hands over the mtime (upstream passed the
 // atime twice), and a request that sets one time only reaches it (mark_omitted_time); open and
-// create replies may set direct_io, keep_cache and nonseekable; create passes its open flags.
+// create replies may set direct_io, keep_cache and nonseekable; create passes its open flags;
+// JavaScript hears of an op the kernel interrupted (send_and_wait).
 
 #define FUSE_USE_VERSION 29
 
@@ -25,6 +26,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <pthread.h>
+#include <time.h>
 
 static int IS_ARRAY_BUFFER_DETACH_SUPPORTED = 0;
 
@@ -46,8 +48,7 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
   l->op = op_##name;\
   l->op_fn = fuse_native_dispatch_##name;\
   blk\
-  uv_async_send(&(l->async));\
-  uv_sem_wait(&(l->sem));\
+  send_and_wait(l, 1);\
   return l->res;
 
 #define FUSE_METHOD(name, callbackArgs, signalArgs, signature, callBlk, callbackBlk, signalBlk)\
@@ -67,7 +68,7 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
     NAPI_ARGV_INT32(res, 1);\
     signalBlk\
     l->res = res;\
-    uv_sem_post(&(l->sem));\
+    post_reply(l);\
     return NULL;\
   }\
   static int fuse_native_##name signature {\
@@ -120,6 +121,8 @@ static const uint32_t op_link = 30;
 static const uint32_t op_symlink = 31;
 static const uint32_t op_mkdir = 32;
 static const uint32_t op_rmdir = 33;
+// Not a FUSE op: the handler JavaScript is told through that the kernel interrupted an op.
+static const uint32_t op_interrupt = 34;
 
 // Per-open flags an open/create reply may ask for (meshfs): bits of the signal's flags argument.
 
@@ -191,13 +194,63 @@ typedef struct {
 
   // Internal bookkeeping
   fuse_thread_t *fuse;
-  uv_sem_t sem;
   uv_async_t async;
+
+  // The reply to the current op (meshfs: a mutex and condition in place of upstream's semaphore,
+  // so that the worker can wake up to look for an interrupt while it waits)
+  pthread_mutex_t reply_lock;
+  pthread_cond_t reply_cond;
+  int replied;     // JavaScript has answered the current op
+  int dispatched;  // the current op has been handed to JavaScript
+  int interrupted; // the kernel interrupted the current op, and JavaScript is yet to be told
 
 } fuse_thread_locals_t;
 
 static pthread_key_t thread_locals_key;
 static fuse_thread_locals_t* get_thread_locals();
+
+// How often a worker waiting for JavaScript looks whether the kernel interrupted its op.
+#define INTERRUPT_POLL_NS (100 * 1000000L)
+
+// Hand the current op to JavaScript and wait for its reply. While it waits, a worker looks every
+// 100 ms whether the kernel interrupted the op (the caller got a signal: Ctrl-C on a `cat` of a
+// stream); if so, JavaScript is told once, and may answer at once (EINTR) rather than when the op
+// would have finished. Without that, a killed reader would wait, unkillable, for data.
+static void send_and_wait (fuse_thread_locals_t *l, int interruptible) {
+  pthread_mutex_lock(&(l->reply_lock));
+  l->replied = 0;
+  l->dispatched = 0;
+  l->interrupted = 0;
+  pthread_mutex_unlock(&(l->reply_lock));
+
+  uv_async_send(&(l->async));
+
+  int told = 0;
+  pthread_mutex_lock(&(l->reply_lock));
+  while (!l->replied) {
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += INTERRUPT_POLL_NS;
+    if (until.tv_nsec >= 1000000000L) {
+      until.tv_sec += 1;
+      until.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&(l->reply_cond), &(l->reply_lock), &until);
+    if (!l->replied && interruptible && !told && fuse_interrupted()) {
+      told = 1;
+      l->interrupted = 1;
+      uv_async_send(&(l->async));
+    }
+  }
+  pthread_mutex_unlock(&(l->reply_lock));
+}
+
+static void post_reply (fuse_thread_locals_t *l) {
+  pthread_mutex_lock(&(l->reply_lock));
+  l->replied = 1;
+  pthread_cond_signal(&(l->reply_cond));
+  pthread_mutex_unlock(&(l->reply_lock));
+}
 
 // Helpers
 // TODO: Extract into a separate file.
@@ -729,7 +782,7 @@ NAPI_METHOD(fuse_native_signal_init) {
   NAPI_ARGV_BUFFER_CAST(fuse_thread_locals_t *, l, 0);
   NAPI_ARGV_INT32(res, 1);
   l->res = res;
-  uv_sem_post(&(l->sem));
+  post_reply(l);
   return NULL;
 }
 
@@ -739,20 +792,37 @@ static void * fuse_native_init (struct fuse_conn_info *conn) {
   l->op = op_init;
   l->op_fn = fuse_native_dispatch_init;
 
-  uv_async_send(&(l->async));
-  uv_sem_wait(&(l->sem));
+  send_and_wait(l, 0); // init has no request to interrupt
 
   return l->fuse;
 }
 
-// Top-level dispatcher
+// Top-level dispatcher: hands the current op to JavaScript once, and then an interrupt of it.
+
+static void fuse_native_dispatch_interrupt (fuse_thread_locals_t* l, fuse_thread_t* ft) {
+  if (ft->handlers[op_interrupt] == NULL) return;
+  FUSE_NATIVE_CALLBACK(ft->handlers[op_interrupt], {
+    napi_value argv[1];
+    napi_get_reference_value(env, l->self, &(argv[0]));
+    NAPI_MAKE_CALLBACK(env, NULL, ctx, callback, 1, argv, NULL);
+  })
+}
 
 static void fuse_native_dispatch (uv_async_t* handle) {
   fuse_thread_locals_t *l = (fuse_thread_locals_t *) handle->data;
   fuse_thread_t *ft = l->fuse;
   void (*fn)(uv_async_t *, fuse_thread_locals_t *, fuse_thread_t *) = l->op_fn;
 
-  fn(handle, l, ft);
+  // uv_async_send coalesces: one call here may stand for the op and for its interrupt.
+  pthread_mutex_lock(&(l->reply_lock));
+  int dispatch = !l->dispatched && !l->replied;
+  int interrupt = l->interrupted && !l->replied;
+  l->dispatched = 1;
+  l->interrupted = 0;
+  pthread_mutex_unlock(&(l->reply_lock));
+
+  if (dispatch) fn(handle, l, ft);
+  if (interrupt) fuse_native_dispatch_interrupt(l, ft);
 }
 
 static void fuse_native_async_init (uv_async_t* handle) {
@@ -778,7 +848,12 @@ static void fuse_native_async_init (uv_async_t* handle) {
 
   uv_unref((uv_handle_t *) &(l->async));
 
-  uv_sem_init(&(l->sem), 0);
+  pthread_mutex_init(&(l->reply_lock), NULL);
+  pthread_condattr_t cond_attr;
+  pthread_condattr_init(&cond_attr);
+  pthread_condattr_setclock(&cond_attr, CLOCK_MONOTONIC);
+  pthread_cond_init(&(l->reply_cond), &cond_attr);
+  pthread_condattr_destroy(&cond_attr);
   l->async.data = l;
   ft->async.data = l;
   l->fuse = ft;
@@ -1094,6 +1169,7 @@ NAPI_INIT() {
   NAPI_EXPORT_UINT32(op_symlink)
   NAPI_EXPORT_UINT32(op_mkdir)
   NAPI_EXPORT_UINT32(op_rmdir)
+  NAPI_EXPORT_UINT32(op_interrupt)
 
   NAPI_EXPORT_UINT32(open_direct_io)
   NAPI_EXPORT_UINT32(open_keep_cache)

@@ -4,7 +4,8 @@
 // side hands it to this event loop, and `reply` below sends the answer back exactly once, with
 // every argument the C side reads (a missing one would leave that worker waiting forever).
 // What the fork adds over the stock binding: utimens gets the real mtime (and `undefined` for a
-// time to leave as is), and an open/create reply may ask for direct_io, keep_cache, nonseekable.
+// time to leave as is); an open/create reply may ask for direct_io, keep_cache, nonseekable; and
+// a read the kernel interrupts (its caller got a signal) is answered EINTR at once.
 
 import { promises as fsp } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -87,7 +88,10 @@ export interface FuseOps {
 export interface FuseOptions {
   /** libfuse's `-o` options, each `name` or `name=value`. */
   options: string[]
-  /** Per-op timeout in ms; an op not answered by then is answered ETIMEDOUT. 0: none. */
+  /**
+   * Per-op timeout in ms; an op not answered by then is answered ETIMEDOUT. 0: none. Reads of a
+   * direct_io open are exempt: they wait for data by design, and their caller can interrupt them.
+   */
   timeoutMs: number
 }
 
@@ -122,6 +126,7 @@ function native(): Native {
 }
 
 const ETIMEDOUT = -OS.errno.ETIMEDOUT
+const EINTR = -OS.errno.EINTR
 const EIO = -OS.errno.EIO
 const ERANGE = -OS.errno.ERANGE
 const ENODATA = -OS.errno.ENODATA
@@ -265,6 +270,14 @@ export class Fuse {
   /** Each libfuse worker's state, allocated here and pointed into by the C side: kept for life. */
   private readonly workers = new Set<Buffer>()
   private onInit: ((err: Error | null) => void) | undefined
+  /**
+   * Reads in flight, by the handle of the worker that waits on each: how an interrupt finds what
+   * to answer. Only reads: they change nothing, so one answered EINTR is simply forgotten, where
+   * an interrupted open or write might still take effect after its caller was told it failed.
+   */
+  private readonly inflight = new Map<NativeHandle, (err: number) => void>()
+  /** Handles (fh) opened with direct_io. */
+  private readonly streams = new Set<number>()
 
   constructor(mnt: string, private readonly ops: FuseOps, private readonly opts: FuseOptions) {
     this.mnt = path.resolve(mnt)
@@ -289,6 +302,7 @@ export class Fuse {
       process.nextTick(n.fuse_native_signal_init, handle, 0)
     }
     implemented[n.op_init] = 1
+    handlers[n.op_interrupt] = (handle) => this.inflight.get(handle)?.(EINTR)
     for (const name of Object.keys(ADAPTERS) as OpName[]) {
       if (!this.ops[name]) continue
       handlers[n[`op_${name}`]] = this.handler(name)
@@ -321,7 +335,8 @@ export class Fuse {
   }
 
   private handler(name: OpName): NativeHandler {
-    const signal = native()[`fuse_native_signal_${name}`]
+    const n = native()
+    const signal = n[`fuse_native_signal_${name}`]
     const adapter = ADAPTERS[name]
     const timeoutMs = this.opts.timeoutMs
     return (handle, _opcode, ...args: any[]) => {
@@ -331,9 +346,14 @@ export class Fuse {
         if (answered) return
         answered = true
         clearTimeout(timer)
+        this.inflight.delete(handle)
+        if ((name === 'open' || name === 'create') && reply[0] === 0 && ((reply[2] as number) & n.open_direct_io)) this.streams.add(reply[1] as number)
         process.nextTick(signal, handle, ...reply)
       }
-      if (timeoutMs > 0) timer = setTimeout(() => send(adapter.failed(ETIMEDOUT, args)), timeoutMs)
+      if (name === 'read') this.inflight.set(handle, (err) => send(adapter.failed(err, args)))
+      if (name === 'release') this.streams.delete(args[1])
+      const stream = name === 'read' && this.streams.has(args[1])
+      if (timeoutMs > 0 && !stream) timer = setTimeout(() => send(adapter.failed(ETIMEDOUT, args)), timeoutMs)
       try {
         adapter.call(this.ops, args, send)
       } catch {

@@ -224,4 +224,38 @@ describe('per-open direct_io (OpenFile.directIo)', () => {
       await node.stop()
     }
   })
+
+  test('a read that waits for data outlives --op-timeout, and its reader can still be killed at once', async () => {
+    const node = await startMount(['--op-timeout', '1', '--handler', stream])
+    try {
+      const waitingReads = async () => (await readLog(node.mnt)).filter((l) => l === 'held waiting').length
+      const first = spawn('cat', [`${node.mnt}/stream/held`], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let out = ''
+      first.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      const firstExit = new Promise<number | null>((resolve) => first.on('exit', resolve))
+      await waitFor('the first read of /held to wait', async () => (await waitingReads()) === 1)
+      // Past the op timeout: an ordinary op would have failed with ETIMEDOUT by now.
+      await new Promise((r) => setTimeout(r, 1500))
+      assert.equal(first.exitCode, null, 'cat is still waiting for data')
+
+      // A reader killed while it waits is gone at once, though its read is never answered
+      // (without the interrupt it would wait, unkillable, for the gate).
+      const second = spawn('cat', [`${node.mnt}/stream/held`], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const secondExit = new Promise<NodeJS.Signals | null>((resolve) => second.on('exit', (_code, signal) => resolve(signal)))
+      await waitFor('the second read of /held to wait', async () => (await waitingReads()) === 2)
+      second.kill('SIGTERM')
+      let signal: NodeJS.Signals | null | undefined
+      void secondExit.then((s) => (signal = s))
+      await waitFor('the killed reader to exit', () => signal !== undefined)
+      assert.equal(signal, 'SIGTERM')
+      assert.equal(await ok(`cat ${node.mnt}/stream/cached | wc -c`), '8192\n', 'the mount serves on')
+
+      await ok(`echo go > ${node.mnt}/stream/gate`)
+      assert.equal(await firstExit, 0)
+      assert.equal(out, 'released\n')
+    } finally {
+      await sh(`echo go > ${node.mnt}/stream/gate`)
+      await node.stop()
+    }
+  })
 })
