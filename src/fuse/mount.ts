@@ -5,7 +5,8 @@
 // - attr/entry timeouts are 0 (a host folder or a peer may change a file at any time, and the
 //   kernel must ask again);
 // - every op has a timeout (the binding would otherwise wait forever), set explicitly and
-//   configurable;
+//   configurable; only reads of a direct_io open (a stream) wait as long as it takes, and their
+//   caller can interrupt them;
 // - unmounting goes through our `lazyUnmount`, since fuse-native only knew `fusermount`.
 
 import path from 'node:path'
