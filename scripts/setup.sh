@@ -31,7 +31,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# npm ci also builds the FUSE binding (the package's install script: native/build.mjs).
+# Native addons compile against this Node's own headers (Debian: /usr/include/node) instead of
+# downloading them: better-sqlite3 when its prebuilt binary cannot be fetched, and our FUSE
+# binding, which `npm ci` builds too (the package's install script, native/build.mjs).
+node_prefix="$(dirname "$(dirname "$(command -v node)")")"
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.h" ]; then
+  export npm_config_nodedir="$node_prefix"
+fi
 npm ci --no-audit --no-fund
 npm run build
 echo "setup: done (node $(node --version))"
