@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import { constants as OS } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { lazyUnmount } from './unmount.js'
+import { isMounted, lazyUnmount } from './unmount.js'
 
 /** A negative errno, or 0, followed by the op's result. */
 export type Reply = (err: number, ...result: unknown[]) => void
@@ -327,10 +327,15 @@ export class Fuse {
 
   /**
    * Detach the mount with our `lazyUnmount` (fuse-native only knew `fusermount`, absent on a
-   * fresh Debian); then the C side stops holding the event loop open.
+   * fresh Debian); then the C side stops holding the event loop open. A mount someone else
+   * already detached (`fusermount3 -uz`) counts as unmounted, so the daemon can still exit.
    */
   async unmount(): Promise<void> {
-    await lazyUnmount(this.mnt)
+    try {
+      await lazyUnmount(this.mnt)
+    } catch (err) {
+      if (await isMounted(this.mnt)) throw err
+    }
     native().fuse_native_unmount(this.mnt, this.thread)
   }
 
