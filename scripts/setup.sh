@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE, and the tools
-# its tests drive), then the npm packages (`npm ci`), then the build. Safe to run again.
+# Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE, a C toolchain for
+# its FUSE binding, and the tools its tests drive), then the npm packages (`npm ci`, which also
+# compiles the binding), then the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,10 +10,12 @@ if [ ! -e /dev/fuse ]; then
   exit 1
 fi
 
-# fuse3: fusermount3 and the kernel side's helpers; libfuse2: the library fuse-native links
-# (libfuse.so.2); attr: getfattr/setfattr; the rest are tools that the tests and benchmarks
-# drive for real (editors, git, rsync, fio; iproute2 for the network namespaces that cut a node off).
-wanted=(fuse3 attr fio git rsync tmux vim nano python3 openssl iproute2)
+# fuse3: fusermount3 and the kernel side's helpers; libfuse2: the library our FUSE binding
+# (native/) links at run time (libfuse.so.2); build-essential and python3: node-gyp compiles that
+# binding during `npm ci`; attr: getfattr/setfattr; the rest are tools that the tests and
+# benchmarks drive for real (editors, git, rsync, fio; iproute2 for the network namespaces that
+# cut a node off).
+wanted=(fuse3 attr build-essential fio git rsync tmux vim nano python3 openssl iproute2)
 missing=()
 for pkg in "${wanted[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 # Debian 13 renamed libfuse2 for the 64-bit time_t transition.
@@ -29,6 +32,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Native addons compile against this Node's own headers (Debian: /usr/include/node) instead of
+# downloading them: better-sqlite3 when its prebuilt binary cannot be fetched, and our FUSE
+# binding, which `npm ci` builds too (the package's install script, native/build.mjs).
+node_prefix="$(dirname "$(dirname "$(command -v node)")")"
+if [ -z "${npm_config_nodedir:-}" ] && [ -f "$node_prefix/include/node/node_api.h" ]; then
+  export npm_config_nodedir="$node_prefix"
+fi
 npm ci --no-audit --no-fund
 npm run build
 echo "setup: done (node $(node --version))"

@@ -1,5 +1,7 @@
-// The part of fuse-native (2.2.x, which ships no types) that meshfs uses. Callbacks take a
-// negative errno, or 0 followed by the result; read/write/getxattr answer a byte count instead.
+// The part of the stock fuse-native (2.2.x, which ships no types) that the benchmark's bare file
+// system uses (scripts/bench/bare-fuse.ts); meshfs itself mounts through its own fork (binding.ts).
+// Callbacks take a negative errno, or 0 followed by the result; read/write/getxattr answer a
+// byte count instead.
 declare module 'fuse-native' {
   export type Cb = (err: number, ...result: unknown[]) => void
 

@@ -2,16 +2,14 @@
 // reply per request. `run` is the only place a reply is sent: whatever a handler throws (or
 // rejects with) becomes an errno there, so no handler can take the mount down.
 
-import type { FuseOps } from 'fuse-native'
 import { constants as C } from 'node:fs'
 import { fsError } from '../vfs/errors.js'
-import type { OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
+import type { OpenFile, OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
 import type { Vfs } from '../vfs/vfs.js'
 import type { Logger } from '../util/log.js'
+import type { FuseOps, FuseStat, OpenReply, Reply } from './binding.js'
 import { errnoOf, toErrno } from './errno.js'
 import type { HandleTable } from './handles.js'
-
-type Reply = (err: number, ...result: unknown[]) => void
 
 /** Not in Node's fs.constants; the same on every Linux architecture. */
 const O_ACCMODE = 3
@@ -53,7 +51,15 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
     run(op, path, (err, n) => cb(err < 0 ? err : (n as number)), fn, (n) => [n])
   }
 
-  function toFuseStat(st: Stat) {
+  /** Open (or create) a file, and answer with its handle and the per-open flags it asks for. */
+  function runOpen(op: string, path: string, cb: OpenReply, fn: () => Promise<OpenFile>): void {
+    run(op, path, cb as Reply, async () => {
+      const file = await fn()
+      return { fd: handles.add(file), directIo: file.directIo === true }
+    }, ({ fd, directIo }) => [fd, { directIo }])
+  }
+
+  function toFuseStat(st: Stat): FuseStat {
     return {
       mode: TYPE_BITS[st.kind] | (st.mode & 0o7777),
       uid: st.uid ?? uid,
@@ -71,11 +77,8 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
   return {
     getattr: (path, cb) => run('getattr', path, cb, () => vfs.stat(path), (st) => [toFuseStat(st)]),
     readdir: (path, cb) => run('readdir', path, cb, () => vfs.list(path), (names) => [['.', '..', ...names]]),
-    open: (path, flags, cb) =>
-      run('open', path, cb, async () => handles.add(await vfs.open(path, decodeOpenFlags(flags))), (fd) => [fd]),
-    // fuse-native drops create's flags: the new file is opened read-write, which covers O_WRONLY too.
-    create: (path, mode, cb) =>
-      run('create', path, cb, async () => handles.add(await vfs.create(path, mode & 0o7777, { read: true, write: true, append: false, truncate: false })), (fd) => [fd]),
+    open: (path, flags, cb) => runOpen('open', path, cb, () => vfs.open(path, decodeOpenFlags(flags))),
+    create: (path, mode, flags, cb) => runOpen('create', path, cb, () => vfs.create(path, mode & 0o7777, decodeOpenFlags(flags))),
     read: (path, fd, buf, len, pos, cb) =>
       runCount('read', path, cb, async () => {
         const data = await handles.get(fd).read(pos, len)
@@ -109,13 +112,14 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
     chown: (path, u, g, cb) =>
       // (uid_t)-1 means "leave as is"; it arrives as 2^32-1.
       run('chown', path, cb, () => vfs.setattr(path, { ...(u !== 0xffffffff && { uid: u }), ...(g !== 0xffffffff && { gid: g }) })),
-    // fuse-native hands the atime in both arguments (see README, Limitations).
-    utimens: (path, atime, mtime, cb) => run('utimens', path, cb, () => vfs.setattr(path, { atimeMs: atime, mtimeMs: mtime })),
+    // A time the caller leaves as is (touch -m, touch -a: UTIME_OMIT) arrives undefined.
+    utimens: (path, atime, mtime, cb) =>
+      run('utimens', path, cb, () => vfs.setattr(path, { ...(atime !== undefined && { atimeMs: atime }), ...(mtime !== undefined && { mtimeMs: mtime }) })),
     statfs: (path, cb) =>
       run('statfs', path, cb, () => vfs.statfs(path), (s) => [
         { bsize: s.blockSize, frsize: s.blockSize, blocks: s.blocks, bfree: s.blocksFree, bavail: s.blocksAvailable, files: s.files, ffree: s.filesFree, favail: s.filesFree, namemax: 255 },
       ]),
-    getxattr: (path, name, _position, cb) => {
+    getxattr: (path, name, cb) => {
       // `ls -l` asks for security.selinux and system.posix_acl_access on every entry, and the
       // kernel asks for security.capability before every write: none is ever stored here
       // (handlers keep user.* only), so answer at once, without resolving the path.
@@ -123,7 +127,7 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
       run('getxattr', path, cb, () => vfs.getxattr(path, name), (v) => [v])
     },
     listxattr: (path, cb) => run('listxattr', path, cb, () => vfs.listxattr(path), (names) => [names]),
-    setxattr: (path, name, value, _position, flags, cb) =>
+    setxattr: (path, name, value, flags, cb) =>
       run('setxattr', path, cb, () => vfs.setxattr(path, name, Buffer.from(value), xattrMode(flags))),
     removexattr: (path, name, cb) => run('removexattr', path, cb, () => vfs.removexattr(path, name)),
   }
