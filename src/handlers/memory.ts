@@ -100,10 +100,14 @@ export class MemoryHandler implements Handler {
 
   async setattr(path: string, c: AttrChanges): Promise<void> {
     this.call('setattr', path, () => {
+      // memfs stamps the mtime on chmod/chown, which POSIX leaves alone (only the ctime changes):
+      // `cp -p` and `tar x` chmod after setting the times, so put the mtime back.
+      const before = c.mode !== undefined || c.uid !== undefined || c.gid !== undefined ? this.vol.lstatSync(path) : undefined
       if (c.mode !== undefined) this.vol.chmodSync(path, c.mode & 0o7777)
-      if (c.uid !== undefined || c.gid !== undefined) {
+      if (c.uid !== undefined || c.gid !== undefined) this.vol.lchownSync(path, c.uid ?? before!.uid, c.gid ?? before!.gid)
+      if (before && c.mtimeMs === undefined && c.size === undefined) {
         const st = this.vol.lstatSync(path)
-        this.vol.lchownSync(path, c.uid ?? st.uid, c.gid ?? st.gid)
+        if (st.mtimeMs !== before.mtimeMs) this.vol.lutimesSync(path, st.atimeMs / 1000, before.mtimeMs / 1000)
       }
       if (c.size !== undefined) this.vol.truncateSync(path, c.size)
       if (c.atimeMs !== undefined || c.mtimeMs !== undefined) {

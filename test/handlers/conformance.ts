@@ -117,6 +117,9 @@ export function runHandlerConformance(
     const st = await h.stat('/m')
     assert.equal(st.mtimeMs, 2_000_000)
     if (caps.atime) assert.equal(st.atimeMs, 1_000_000)
+    // chmod after the times (as `cp -p` and `tar x` do) leaves the mtime alone.
+    await h.setattr!('/m', { mode: 0o640 })
+    assert.equal((await h.stat('/m')).mtimeMs, 2_000_000)
   })
 
   withHandler('symlinks: stat shows the link, readlink its target', async (h) => {

@@ -217,6 +217,10 @@ export class ReplicatedHandler implements Handler, Publisher {
       this.publish(copy)
     }
     if (c.mtimeMs !== undefined && node.kind === 'file') {
+      // `cp -p` and `tar x` set the times while the file is still open with its writes unpublished:
+      // publish them now, so the close that follows has nothing left to stamp with the current time.
+      const open = this.copies.get(node.id)
+      if (open) this.publish(open)
       const ref = { ...this.contentRef(this.tree.get(node.id)), mtimeSec: Math.floor(c.mtimeMs / 1000) }
       this.change(path, (t) => t.setMeta(node.id, META.content, encodeContentRef(ref)))
     }
