@@ -103,8 +103,9 @@ describe('shell tools in namespaces', () => {
   })
 
   // On one node the kernel's page cache is shared by every open of a file, so local opens see
-  // each other's writes at once, as on a local disk (fuse-native cannot ask for direct_io per
-  // open). Close-to-open is the contract between nodes: see the sync tests.
+  // each other's writes at once, as on a local disk (resources do not ask for direct_io: the
+  // page cache is what makes reads fast). Close-to-open is the contract between nodes: see the
+  // sync tests.
   test('open handles on one node: writers share bytes, own unflushed writes are visible, close publishes', async () => {
     await inMnt('mkdir t10 && printf old-content > t10/f')
     const script = [
