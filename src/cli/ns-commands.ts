@@ -2,28 +2,9 @@
 // API (the same verbs as the TypeScript client). `--json` prints the daemon's answer as JSON.
 
 import { parseArgs } from 'node:util'
-import { connect, MeshfsError, type GroupInfo, type Member, type MeshfsClient, type NamespaceInfo, type UpgradePolicy } from '../client/client.js'
-import { defaultDataDir } from '../daemon/data-dir.js'
+import type { GroupInfo, Member, NamespaceInfo, UpgradePolicy } from '../client/client.js'
+import { client, COMMON, need, print, run, table } from './common.js'
 import { UsageError } from './usage-error.js'
-
-const COMMON = {
-  data: { type: 'string' },
-  json: { type: 'boolean' },
-} as const
-
-function client(data: string | undefined): MeshfsClient {
-  return connect({ dataDir: data ?? defaultDataDir() })
-}
-
-function need(positionals: string[], names: string[], command: string): string[] {
-  if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]} (see meshfs ${command.split(' ')[0]} --help)`)
-  if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}'`)
-  return positionals
-}
-
-function print(json: boolean | undefined, value: unknown, human: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human())
-}
 
 function describeNamespace(n: NamespaceInfo): string {
   return [
@@ -37,12 +18,6 @@ function describeNamespace(n: NamespaceInfo): string {
   ].join('\n') + '\n'
 }
 
-function table(rows: string[][]): string {
-  if (rows.length === 0) return ''
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
-}
-
 const iso = (ms: number) => new Date(ms).toISOString()
 
 function memberRows(members: Member[]): string {
@@ -51,16 +26,6 @@ function memberRows(members: Member[]): string {
 
 function groupRows(groups: GroupInfo[]): string {
   return table([['ID', 'PATH'], ...groups.map((g) => [g.id, g.path])])
-}
-
-/** Daemon errors that mean "your arguments are wrong" exit 2, like local argument errors. */
-async function run<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    if (err instanceof MeshfsError && (err.code === 'EINVAL' || err.code === 'ENAMETOOLONG')) throw new UsageError(err.message)
-    throw err
-  }
 }
 
 export async function runNs(args: string[]): Promise<number> {

@@ -2,40 +2,10 @@
 // send_notify through the daemon's control API. `--json` prints the daemon's answer as JSON.
 
 import { parseArgs } from 'node:util'
-import { connect, MeshfsError, type MeshfsClient, type NodeStatus, type PeerView } from '../client/client.js'
-import { defaultDataDir } from '../daemon/data-dir.js'
+import type { NodeStatus, PeerView } from '../client/client.js'
+import { client, COMMON, need, print, run, table } from './common.js'
 import { MAX_NOTIFY_BYTES } from '../net/peer-messages.js'
 import { UsageError } from './usage-error.js'
-
-const COMMON = {
-  data: { type: 'string' },
-  json: { type: 'boolean' },
-} as const
-
-function client(data: string | undefined): MeshfsClient {
-  return connect({ dataDir: data ?? defaultDataDir() })
-}
-
-function need(positionals: string[], names: string[], command: string): string[] {
-  if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]} (see meshfs ${command} --help)`)
-  if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}'`)
-  return positionals
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
-}
-
-/** Daemon errors that mean "your arguments are wrong" exit 2, like local argument errors. */
-async function run<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    if (err instanceof MeshfsError && err.code === 'EINVAL') throw new UsageError(err.message)
-    throw err
-  }
-}
 
 function duration(seconds: number): string {
   const d = Math.floor(seconds / 86400)
@@ -84,7 +54,7 @@ export async function runStatus(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
   need(positionals, [], 'status')
   const s = await run(() => client(values.data).status())
-  process.stdout.write(values.json ? JSON.stringify(s, null, 2) + '\n' : describeStatus(s))
+  print(values.json, s, () => describeStatus(s))
   return 0
 }
 
@@ -92,7 +62,7 @@ export async function runPeers(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
   const [ns] = need(positionals, ['NS'], 'peers')
   const peers = await run(() => client(values.data).getPeers(ns!))
-  process.stdout.write(values.json ? JSON.stringify(peers, null, 2) + '\n' : describePeers(peers))
+  print(values.json, peers, () => describePeers(peers))
   return 0
 }
 
@@ -103,7 +73,7 @@ export async function runNotify(args: string[]): Promise<number> {
   const data = given === '-' ? await readStdin() : given!
   if (Buffer.byteLength(data) > MAX_NOTIFY_BYTES) throw new UsageError(`notify: DATA is ${Buffer.byteLength(data)} bytes; at most ${MAX_NOTIFY_BYTES} may be sent`)
   const key = await run(() => client(values.data).notify(ns!, peer!, data))
-  process.stdout.write(values.json ? JSON.stringify({ peer: key, bytes: Buffer.byteLength(data) }, null, 2) + '\n' : `sent ${Buffer.byteLength(data)} bytes to ${key}\n`)
+  print(values.json, { peer: key, bytes: Buffer.byteLength(data) }, () => `sent ${Buffer.byteLength(data)} bytes to ${key}\n`)
   return 0
 }
 

@@ -3,33 +3,16 @@
 // daemon's answer: the namespace's sync configuration, as `.meshfs/ns/NS/sync.json` shows it.
 
 import { parseArgs } from 'node:util'
-import { connect, MeshfsError, type EnableSyncTargetOptions, type SyncConfiguration, type SyncType } from '../client/client.js'
-import { defaultDataDir } from '../daemon/data-dir.js'
+import type { EnableSyncTargetOptions, SyncConfiguration, SyncType } from '../client/client.js'
+import { client, COMMON, need, print, run, table } from './common.js'
 import { UsageError } from './usage-error.js'
 
 const OPTIONS = {
-  data: { type: 'string' },
-  json: { type: 'boolean' },
+  ...COMMON,
   type: { type: 'string' },
   'target-namespace': { type: 'string' },
   group: { type: 'string' },
 } as const
-
-function need(positionals: string[], names: string[], command: string): string[] {
-  if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]} (see meshfs sync --help)`)
-  if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}'`)
-  return positionals
-}
-
-/** Daemon errors that mean "your arguments are wrong" (a group widening its target's mode) exit 2. */
-async function run<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (err) {
-    if (err instanceof MeshfsError && err.code === 'EINVAL') throw new UsageError(err.message)
-    throw err
-  }
-}
 
 function describe(c: SyncConfiguration): string {
   if (c.targets.length === 0) return `namespace ${c.namespace} has no sync targets\n`
@@ -38,14 +21,13 @@ function describe(c: SyncConfiguration): string {
     const groups = Object.entries(t.groups).map(([g, m]) => `${g}=${m}`).join(',') || '-'
     rows.push([t.url, t.targetNamespace, t.type, t.lastError ? `${t.state} (last error: ${t.lastError})` : t.state, groups])
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
+  return table(rows)
 }
 
 export async function runSync(args: string[]): Promise<number> {
   const [sub, ...rest] = args
   const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS })
-  const client = connect({ dataDir: values.data ?? defaultDataDir() })
+  const daemon = client(values.data)
   const unexpected = (flags: Array<keyof typeof values>) => {
     for (const f of flags) if (values[f] !== undefined) throw new UsageError(`sync ${sub}: --${f} does not apply here`)
   }
@@ -55,7 +37,7 @@ export async function runSync(args: string[]): Promise<number> {
     case 'list': {
       unexpected(['type', 'target-namespace', 'group'])
       const [ns] = need(positionals, ['NS'], 'sync list')
-      config = await run(() => client.getSyncConfiguration(ns!))
+      config = await run(() => daemon.getSyncConfiguration(ns!))
       done = ''
       break
     }
@@ -68,20 +50,20 @@ export async function runSync(args: string[]): Promise<number> {
       const opts: EnableSyncTargetOptions = {}
       if (values['target-namespace'] !== undefined) opts.targetNamespace = values['target-namespace']
       if (values.group !== undefined) opts.group = values.group
-      config = await run(() => client.enableSyncTarget(ns!, url!, values.type as SyncType, opts))
+      config = await run(() => daemon.enableSyncTarget(ns!, url!, values.type as SyncType, opts))
       done = values.group === undefined ? `namespace ${config.namespace} syncs into ${opts.targetNamespace ?? config.namespace} at ${url} (${values.type})\n` : `group ${values.group} of namespace ${config.namespace} is ${values.type}\n`
       break
     }
     case 'disable': {
       unexpected(['type', 'target-namespace'])
       const [ns, url, name] = need(positionals, ['NS', 'TARGET_URL', 'NAME'], 'sync disable')
-      config = await run(() => client.disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }))
+      config = await run(() => daemon.disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }))
       done = values.group === undefined ? `namespace ${config.namespace} no longer syncs into ${name} at ${url}\n` : `group ${values.group} of namespace ${config.namespace} is not synced into ${name}\n`
       break
     }
     default:
       throw new UsageError(sub === undefined ? 'sync: missing subcommand (list, enable, disable)' : `sync: unknown subcommand '${sub}'`)
   }
-  process.stdout.write(values.json ? JSON.stringify(config, null, 2) + '\n' : done + describe(config))
+  print(values.json, config, () => done + describe(config))
   return 0
 }

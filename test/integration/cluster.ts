@@ -78,7 +78,7 @@ export async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<vo
 }
 
 /** Poll `probe` until it returns `expected`; on timeout fail with the last value seen. */
-export async function eventually(what: string, probe: () => Promise<string | undefined>, expected: string, timeoutMs = SYNC_MS): Promise<void> {
+export async function eventually(what: string, probe: () => Promise<string | undefined> | string | undefined, expected: string, timeoutMs = SYNC_MS): Promise<void> {
   let last: string | undefined
   try {
     await waitFor(what, async () => (last = await probe()) === expected, timeoutMs)

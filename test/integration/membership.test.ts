@@ -5,48 +5,13 @@
 // them too). Every daemon a test starts is stopped in a `finally`; checks poll, bounded.
 
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
-import path from 'node:path'
 import { describe, test } from 'node:test'
 import { openLocalStore } from '../../src/store/local-store.js'
-import { ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import type { Member, NamespaceIdentity } from '../../src/client/client.js'
+import { ok, runCli, sh, type MountedNode } from './harness.js'
+import { LISTEN, cat, eventually, idOf, out, q, withCluster } from './cluster.js'
 
-const LISTEN = ['--listen', '127.0.0.1:0']
-const SYNC_MS = 10_000
 const TEST_TIMEOUT = 180_000
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
-
-/** The daemons of one test, stopped (and kept roots removed) when it ends. */
-async function withNodes(fn: (start: (root?: string) => Promise<MountedNode>, keptRoot: () => string) => Promise<void>): Promise<void> {
-  const live: MountedNode[] = []
-  const roots: string[] = []
-  let failed = true
-  try {
-    await fn(
-      async (root) => {
-        const node = await startMount(LISTEN, root === undefined ? {} : { root })
-        live.push(node)
-        return node
-      },
-      () => {
-        const r = tempDir('member')
-        roots.push(r)
-        return r
-      },
-    )
-    failed = false
-  } finally {
-    for (const n of live.reverse()) {
-      if (failed) console.error(`--- log of ${n.mnt} ---\n${n.log().trim().split('\n').slice(-30).join('\n')}`)
-      await n.stop().catch((err: Error) => console.error(`stopping ${n.mnt}: ${err.message}`))
-    }
-    for (const r of roots) {
-      await sh(`fusermount3 -uz ${q(path.join(r, 'mnt'))} 2>/dev/null; true`)
-      rmSync(r, { recursive: true, force: true })
-    }
-  }
-}
 
 async function cli(node: MountedNode, ...args: string[]) {
   return runCli([...args, '--data', node.data], { timeoutMs: 30_000 })
@@ -68,48 +33,18 @@ async function join(inviter: MountedNode, node: MountedNode, ns: string, ...flag
   await cliOk(node, 'join', token)
 }
 
-async function eventually(what: string, probe: () => Promise<string>, expected: string, timeoutMs = SYNC_MS): Promise<void> {
-  let last = ''
-  try {
-    await waitFor(what, async () => (last = await probe()) === expected, timeoutMs)
-  } catch {
-    assert.fail(`timed out waiting for ${what}\nexpected: ${JSON.stringify(expected)}\nactual:   ${JSON.stringify(last)}`)
-  }
-}
-
-async function out(cmd: string): Promise<string> {
-  const r = await sh(cmd, { timeoutMs: 5_000 })
-  return r.code === 0 ? r.stdout : `<exit ${r.code}: ${r.stderr.trim()}>`
-}
-
 const ls = (p: string) => out(`ls ${q(p)}`)
-const cat = (p: string) => out(`cat ${q(p)}`)
-const idOf = (p: string) => out(`getfattr -n user.meshfs.id --only-values ${q(p)}`)
-
-interface Identity {
-  namespace: string
-  path: string
-  publicKey: string
-  role: string | null
-  joinedMs: number | null
-}
-interface Member {
-  publicKey: string
-  role: string
-  joinedMs: number
-  leftMs?: number
-}
 
 describe('members, roles, leaving and nested namespaces', () => {
   test('ns identity: the node key, role and join time in each namespace (text and --json)', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(async (start) => {
-      const a = await start()
-      const b = await start()
+    withCluster(async (nodes) => {
+      const a = await nodes.start()
+      const b = await nodes.start()
       await ok(`mkdir ${q(a.mnt)}/team`)
       const before = Date.now()
       await join(a, b, 'team')
       const status = JSON.parse(await cat(`${a.mnt}/.meshfs/status`)) as { nodeId: string }
-      const ia = await cliJson<Identity>(a, 'ns', 'identity', 'team')
+      const ia = await cliJson<NamespaceIdentity>(a, 'ns', 'identity', 'team')
       assert.equal(ia.publicKey, status.nodeId)
       assert.equal(ia.role, 'admin')
       assert.equal(ia.path, 'team')
@@ -117,8 +52,8 @@ describe('members, roles, leaving and nested namespaces', () => {
       const text = await cliOk(a, 'ns', 'identity', 'team')
       assert.match(text, new RegExp(`public key: ${ia.publicKey}\\n`))
       assert.match(text, /role: +admin\n/)
-      await eventually('B to see itself a member', async () => (await cliJson<Identity>(b, 'ns', 'identity', 'team')).role ?? 'null', 'member')
-      const ib = await cliJson<Identity>(b, 'ns', 'identity', 'team')
+      await eventually('B to see itself a member', async () => (await cliJson<NamespaceIdentity>(b, 'ns', 'identity', 'team')).role ?? 'null', 'member')
+      const ib = await cliJson<NamespaceIdentity>(b, 'ns', 'identity', 'team')
       assert.notEqual(ib.publicKey, ia.publicKey)
       assert.ok(ib.joinedMs! >= before - 1000 && ib.joinedMs! <= Date.now(), `joinedMs ${ib.joinedMs}`)
       const members = await cliJson<Member[]>(a, 'ns', 'members', 'team')
@@ -129,13 +64,13 @@ describe('members, roles, leaving and nested namespaces', () => {
     }))
 
   test('a member gets EACCES deleting or changing the namespace, with a clear message; after ns grant admin it can', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(async (start) => {
-      const a = await start()
-      const b = await start()
+    withCluster(async (nodes) => {
+      const a = await nodes.start()
+      const b = await nodes.start()
       await ok(`mkdir ${q(a.mnt)}/team`)
       await join(a, b, 'team')
-      const keyA = (await cliJson<Identity>(a, 'ns', 'identity', 'team')).publicKey
-      const keyB = (await cliJson<Identity>(b, 'ns', 'identity', 'team')).publicKey
+      const keyA = (await cliJson<NamespaceIdentity>(a, 'ns', 'identity', 'team')).publicKey
+      const keyB = (await cliJson<NamespaceIdentity>(b, 'ns', 'identity', 'team')).publicKey
 
       const rmdir = await sh(`rmdir ${q(b.mnt)}/team`)
       assert.notEqual(rmdir.code, 0)
@@ -150,13 +85,13 @@ describe('members, roles, leaving and nested namespaces', () => {
       assert.equal(grant.code, 1)
       assert.match(grant.stderr, /only an admin of namespace team may grant roles/)
       assert.equal(await ls(b.mnt), 'team\n', 'refused verbs change nothing')
-      assert.equal((await cliJson<Identity>(b, 'ns', 'identity', 'team')).role, 'member')
+      assert.equal((await cliJson<NamespaceIdentity>(b, 'ns', 'identity', 'team')).role, 'member')
 
       const bad = await cli(a, 'ns', 'grant', 'team', keyB, 'owner')
       assert.equal(bad.code, 2)
       assert.match(bad.stderr, /admin or member/)
       assert.match(await cliOk(a, 'ns', 'grant', 'team', keyB.slice(0, 10), 'admin'), new RegExp(`${keyB} is now admin`))
-      await eventually('B to see itself admin', async () => (await cliJson<Identity>(b, 'ns', 'identity', 'team')).role ?? 'null', 'admin')
+      await eventually('B to see itself admin', async () => (await cliJson<NamespaceIdentity>(b, 'ns', 'identity', 'team')).role ?? 'null', 'admin')
       await ok(`setfattr -n user.meshfs.description -v ours ${q(b.mnt)}/team`)
       await eventually('the description on A', () => out(`getfattr -n user.meshfs.description --only-values ${q(a.mnt)}/team`), 'ours')
       // Now B may hand roles on too (the creator stays admin), and delete (from itself) with rmdir.
@@ -168,15 +103,15 @@ describe('members, roles, leaving and nested namespaces', () => {
     }))
 
   test('leave: the last admin is refused; a member leaves, A sees its tombstone, B holds nothing of it, also after a restart', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(async (start, keptRoot) => {
-      const a = await start()
-      const bRoot = keptRoot()
-      let b = await start(bRoot)
+    withCluster(async (nodes) => {
+      const a = await nodes.start()
+      const bRoot = nodes.keptRoot('member')
+      let b = await nodes.start(LISTEN, bRoot)
       await ok(`mkdir ${q(a.mnt)}/team && echo one > ${q(a.mnt)}/team/x.txt`)
       await join(a, b, 'team')
       await eventually('x.txt on B', () => cat(`${b.mnt}/team/x.txt`), 'one\n')
-      const nsId = (await cliJson<Identity>(a, 'ns', 'identity', 'team')).namespace
-      const keyB = (await cliJson<Identity>(b, 'ns', 'identity', 'team')).publicKey
+      const nsId = (await cliJson<NamespaceIdentity>(a, 'ns', 'identity', 'team')).namespace
+      const keyB = (await cliJson<NamespaceIdentity>(b, 'ns', 'identity', 'team')).publicKey
 
       const last = await cli(a, 'ns', 'leave', 'team')
       assert.equal(last.code, 1)
@@ -202,17 +137,17 @@ describe('members, roles, leaving and nested namespaces', () => {
       } finally {
         store.close()
       }
-      b = await start(bRoot)
+      b = await nodes.start(LISTEN, bRoot)
       assert.equal(await ls(b.mnt), '')
       assert.deepEqual(await cliJson(b, 'ns', 'list'), [])
       assert.equal(await cat(`${a.mnt}/team/y.txt`), 'two\n')
     }))
 
   test('nested namespaces: ns create team/design mounts inside team; mv copies across; recursive invitations join both, plain ones only team', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(async (start) => {
-      const a = await start()
-      const b = await start()
-      const c = await start()
+    withCluster(async (nodes) => {
+      const a = await nodes.start()
+      const b = await nodes.start()
+      const c = await nodes.start()
       await ok(`mkdir ${q(a.mnt)}/team && echo hi > ${q(a.mnt)}/team/a.txt`)
       const design = await cliJson<{ id: string; path: string; parentId: string }>(a, 'ns', 'create', 'team/design')
       assert.equal(design.path, 'team/design')

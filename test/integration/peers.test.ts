@@ -5,83 +5,16 @@
 // time: each check polls until the state shows, within a generous bound.
 
 import assert from 'node:assert/strict'
-import { rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { CLI, ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import type { NodeStatus as Status, PeerView as Peer } from '../../src/client/client.js'
+import { CLI, ok, runCli, sh, waitFor, type MountedNode } from './harness.js'
+import { LISTEN, q, withCluster } from './cluster.js'
 
-const LISTEN = ['--listen', '127.0.0.1:0']
 /** Gossip, dials and their backoff: seconds in practice; the bound is generous. */
 const MESH_MS = 30_000
 const TEST_TIMEOUT = 240_000
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
-
-interface Status {
-  nodeId: string
-  url: string
-  urls: string[]
-  uptimeSeconds: number
-  pid: number
-  connectedPeers: Array<{ key: string; urls: string[]; direction: string; connections: number; namespaces: string[] }>
-  namespaces: Array<{ id: string; alias: string | null; connectedPeers: number; knownPeers: number; lastReconciledAtMs: number | null; pendingBlobFetches: number }>
-}
-
-interface Peer {
-  key: string
-  urls: string[]
-  expiresAtMs: number | null
-  lastSeenMs: number | null
-  failures: number
-  unresponsiveSinceMs: number | null
-  connected: boolean
-}
-
-class Cluster {
-  private live: MountedNode[] = []
-  private all: MountedNode[] = []
-  private roots: string[] = []
-
-  async start(root?: string): Promise<MountedNode> {
-    const node = await startMount(LISTEN, root === undefined ? {} : { root })
-    this.live.push(node)
-    this.all.push(node)
-    return node
-  }
-
-  keptRoot(name: string): string {
-    const root = tempDir(name)
-    this.roots.push(root)
-    return root
-  }
-
-  async stop(node: MountedNode): Promise<void> {
-    this.live = this.live.filter((n) => n !== node)
-    await node.stop()
-  }
-
-  async close(failed: boolean): Promise<void> {
-    if (failed) {
-      for (const n of this.all) console.error(`--- log of the daemon at ${n.mnt} (last lines) ---\n${n.log().trim().split('\n').slice(-40).join('\n')}`)
-    }
-    for (const n of this.live.reverse()) await n.stop().catch((err: Error) => console.error(`stopping ${n.mnt}: ${err.message}`))
-    for (const r of this.roots) {
-      await sh(`fusermount3 -uz ${q(path.join(r, 'mnt'))} 2>/dev/null; true`)
-      rmSync(r, { recursive: true, force: true })
-    }
-  }
-}
-
-async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<void> {
-  const c = new Cluster()
-  let failed = true
-  try {
-    await fn(c)
-    failed = false
-  } finally {
-    await c.close(failed)
-  }
-}
 
 async function cli(args: string[]): Promise<string> {
   const r = await runCli(args)
@@ -122,8 +55,8 @@ describe('peers: gossip, health, status and notify', () => {
       const a = await c.start()
       const rootB = c.keptRoot('peers-b')
       const rootC = c.keptRoot('peers-c')
-      let b = await c.start(rootB)
-      let cc = await c.start(rootC)
+      let b = await c.start(LISTEN, rootB)
+      let cc = await c.start(LISTEN, rootC)
       await ok(`mkdir ${a.mnt}/team`)
       await share(a, b)
       await share(a, cc)
@@ -148,7 +81,7 @@ describe('peers: gossip, health, status and notify', () => {
 
       // C restarted with its only configured peer (A) down: it dials B from the stored gossip.
       await c.stop(cc)
-      cc = await c.start(rootC)
+      cc = await c.start(LISTEN, rootC)
       await until('restarted C to connect to B', () => status(cc), (s) => connectedTo(s, sb.nodeId))
       await ok(`echo after-restart > ${b.mnt}/team/b2.txt`)
       await waitContent(`${cc.mnt}/team/b2.txt`, 'after-restart\n')
@@ -165,7 +98,7 @@ describe('peers: gossip, health, status and notify', () => {
       assert.equal(file.find((x) => x.key === sb.nodeId)!.connected, false)
 
       // Back up on its old address: C meets it again, and its failures are cleared.
-      b = await c.start(rootB)
+      b = await c.start(LISTEN, rootB)
       await until('C to show B connected again with no failures', () => peers(cc, 'team'), (p) => p.some((x) => x.key === sb.nodeId && x.connected && x.failures === 0 && x.unresponsiveSinceMs === null))
     }))
 

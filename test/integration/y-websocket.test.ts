@@ -15,45 +15,20 @@ import * as encoding from 'lib0/encoding'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
-import { ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import type { ClientToken } from '../../src/client/client.js'
+import { ok, runCli, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { LISTEN, SYNC_MS, cat, eventually, q } from './cluster.js'
 
-const LISTEN = ['--listen', '127.0.0.1:0']
 const TEST_TIMEOUT = 120_000
-const SYNC_MS = 10_000
-
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
-
-interface Minted {
-  token: string
-  namespace: string
-  url: string
-  expiresAtMs: number | null
-  readOnly: boolean
-}
 
 /** `meshfs ns token NS --json ...` on `node`. */
-async function mint(node: MountedNode, ns: string, ...extra: string[]): Promise<Minted> {
+async function mint(node: MountedNode, ns: string, ...extra: string[]): Promise<ClientToken> {
   const r = await runCli(['ns', 'token', ns, '--data', node.data, '--json', ...extra])
   assert.equal(r.code, 0, `meshfs ns token ${ns} ${extra.join(' ')} exited ${r.code}: ${r.stderr}`)
-  return JSON.parse(r.stdout) as Minted
+  return JSON.parse(r.stdout) as ClientToken
 }
 
 const idOf = async (p: string) => (await ok(`getfattr -n user.meshfs.id --only-values ${q(p)}`)).trim()
-
-/** `cat`, or `<exit N: stderr>` (a file not there yet). */
-async function cat(p: string): Promise<string> {
-  const r = await sh(`cat ${q(p)}`, { timeoutMs: 5_000 })
-  return r.code === 0 ? r.stdout : `<exit ${r.code}: ${r.stderr.trim()}>`
-}
-
-async function eventually(what: string, probe: () => Promise<string> | string, expected: string, timeoutMs = SYNC_MS): Promise<void> {
-  let last: string | undefined
-  try {
-    await waitFor(what, async () => (last = await probe()) === expected, timeoutMs)
-  } catch {
-    assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}\nexpected: ${JSON.stringify(expected)}\nactual:   ${JSON.stringify(last)}`)
-  }
-}
 
 /** A stock provider and what it went through: connection attempts, closes, messages received. */
 interface Client {
