@@ -9,8 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
-import { TreeDoc } from '../src/crdt/tree.js';
-import { Prng, runCase } from '../test/crdt/tree-harness.js';
+import { TreeDoc } from '../src/model/tree/tree.js';
+import { Prng, runCase } from '../test/model/tree-harness.js';
 
 const ROOT = TreeDoc.ROOT;
 

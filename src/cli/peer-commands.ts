@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util'
 import type { NodeStatus, PeerView } from '../client/client.js'
 import { client, COMMON, need, print, run, table } from './common.js'
-import { MAX_NOTIFY_BYTES } from '../net/peer-messages.js'
+import { MAX_NOTIFY_BYTES } from '../net/protocol/peer-messages.js'
 import { UsageError } from './usage-error.js'
 
 function duration(seconds: number): string {

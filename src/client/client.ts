@@ -146,13 +146,13 @@ function lines<T>(res: http.IncomingMessage, close: () => void, verb: string): A
 }
 
 // The daemon answers with these shapes as JSON; the types are shared, nothing else is.
-export type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
-import type { NamespaceInfo, UpgradePolicy } from '../crdt/namespace-info.js'
+export type { NamespaceInfo, UpgradePolicy } from '../model/namespace-info.js'
+import type { NamespaceInfo, UpgradePolicy } from '../model/namespace-info.js'
 export type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
 import type { StampedEvent as NamespaceEvent } from '../events/event-hub.js'
 
-export type { Member, Role } from '../crdt/members.js'
-import type { Member, Role } from '../crdt/members.js'
+export type { Member, Role } from '../model/members.js'
+import type { Member, Role } from '../model/members.js'
 
 /** Who this node is in a namespace (Calimero's get_namespace_identity). */
 export interface NamespaceIdentity {
@@ -173,10 +173,10 @@ export interface LeaveResult extends NamespaceInfo {
   acknowledged: number
 }
 
-export type { SyncConfiguration, SyncTargetInfo } from '../sync-targets/targets.js'
-export type { SyncType, GroupMode } from '../sync-targets/config.js'
-import type { SyncConfiguration } from '../sync-targets/targets.js'
-import type { SyncType } from '../sync-targets/config.js'
+export type { SyncConfiguration, SyncTargetInfo } from '../mirror/targets.js'
+export type { SyncType, GroupMode } from '../mirror/config.js'
+import type { SyncConfiguration } from '../mirror/targets.js'
+import type { SyncType } from '../mirror/config.js'
 
 export type { ConnectedPeerView, PeerView } from '../net/sync-node.js'
 import type { ConnectedPeerView, PeerView } from '../net/sync-node.js'

@@ -11,7 +11,7 @@
 //   .meshfs/ns/ALIAS/peers        getPeers              .meshfs/ns/ALIAS/sync.json  getSyncConfiguration
 //   .meshfs/ns/ALIAS/events       the namespace's events, JSON lines, followed by `tail -f`
 
-import type { NamespaceInfo } from '../crdt/namespace-info.js'
+import type { NamespaceInfo } from '../model/namespace-info.js'
 import { EventLog } from '../events/event-log.js'
 import type { EventHub } from '../events/event-hub.js'
 import type { ControlNode } from '../handlers/control.js'

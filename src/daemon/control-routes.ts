@@ -4,11 +4,11 @@
 import type { ControlRoute } from './control-server.js'
 import { ControlError, ControlStream } from './control-server.js'
 import type { EventHub } from '../events/event-hub.js'
-import type { Namespaces } from './namespaces.js'
-import { parseDuration, parseToken } from '../net/invitation.js'
+import type { Namespaces } from '../node/namespaces.js'
+import { parseDuration, parseToken } from '../net/trust/invitation.js'
 import type { SyncNode } from '../net/sync-node.js'
-import type { SyncTargets } from '../sync-targets/targets.js'
-import { createClientToken } from '../net/client-token.js'
+import type { SyncTargets } from '../mirror/targets.js'
+import { createClientToken } from '../net/yws/client-token.js'
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key]

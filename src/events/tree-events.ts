@@ -7,7 +7,8 @@
 // removed in between shows no event). A removed or moved group is one event; its subtree goes
 // with it.
 
-import { TreeDoc } from '../crdt/tree.js'
+import { META } from '../model/content.js'
+import { TreeDoc } from '../model/tree/tree.js'
 import type { EntryKind, EventSource, NamespaceEvent } from './event-hub.js'
 
 /** A comparison cheaper than this runs after every change. */
@@ -41,7 +42,7 @@ function snapshot(replica: WatchedReplica, membersOf: MembersOf): Snapshot {
   const walk = (id: string, prefix: string) => {
     for (const child of replica.tree.children(id)) {
       const path = `${prefix}/${child.name}`
-      entries.set(child.id, { path, parentId: id, kind: child.kind, content: child.meta.c ?? '' })
+      entries.set(child.id, { path, parentId: id, kind: child.kind, content: child.meta[META.content] ?? '' })
       if (child.kind === 'group') walk(child.id, path)
     }
   }

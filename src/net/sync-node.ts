@@ -22,9 +22,9 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import type { Logger } from '../util/log.js'
-import { AgentInfoError, signAgentInfo, type SignedAgentInfo } from './agent-info.js'
-import { Handshake, HandshakeError } from './handshake.js'
-import type { Signer } from './identity.js'
+import { AgentInfoError, signAgentInfo, type SignedAgentInfo } from './peers/agent-info.js'
+import { Handshake, HandshakeError } from './protocol/handshake.js'
+import type { Signer } from './trust/identity.js'
 import {
   decodeMessage,
   encodeMessage,
@@ -35,9 +35,9 @@ import {
   SYNC_STEP2,
   SYNC_UPDATE,
   type PeerMessage,
-} from './peer-messages.js'
-import { PeerMeta } from './peer-meta.js'
-import { PeerStore, type PeerStorePersistence } from './peer-store.js'
+} from './protocol/peer-messages.js'
+import { PeerMeta } from './peers/peer-meta.js'
+import { PeerStore, type PeerStorePersistence } from './peers/peer-store.js'
 
 /** What the sync layer needs of a namespace replica (NamespaceReplica provides it). */
 export interface SyncReplica {

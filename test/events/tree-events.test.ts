@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { TreeDoc } from '../../src/crdt/tree.js'
+import { TreeDoc } from '../../src/model/tree/tree.js'
 import { treeEventSource } from '../../src/events/tree-events.js'
 import type { NamespaceEvent } from '../../src/events/event-hub.js'
 

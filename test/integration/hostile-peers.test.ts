@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
 import { WebSocket } from 'ws'
-import { Handshake } from '../../src/net/handshake.js'
-import { KeyPair } from '../../src/net/identity.js'
-import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/net/peer-messages.js'
+import { Handshake } from '../../src/net/protocol/handshake.js'
+import { KeyPair } from '../../src/net/trust/identity.js'
+import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/net/protocol/peer-messages.js'
 import { ok, startMount, waitFor } from './harness.js'
 
 interface Stranger {

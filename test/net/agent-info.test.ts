@@ -4,10 +4,10 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { AgentInfoError, MAX_TTL_MS, signAgentInfo, verifyAgentInfo, type SignedAgentInfo } from '../../src/net/agent-info.js'
-import { KeyPair, toBase64url } from '../../src/net/identity.js'
-import { decodeMessage, encodeMessage, PeerProtocolError } from '../../src/net/peer-messages.js'
-import { MAX_INFOS_PER_NAMESPACE, MAX_PENDING_PER_NAMESPACE, PeerStore } from '../../src/net/peer-store.js'
+import { AgentInfoError, MAX_TTL_MS, signAgentInfo, verifyAgentInfo, type SignedAgentInfo } from '../../src/net/peers/agent-info.js'
+import { KeyPair, toBase64url } from '../../src/net/trust/identity.js'
+import { decodeMessage, encodeMessage, PeerProtocolError } from '../../src/net/protocol/peer-messages.js'
+import { MAX_INFOS_PER_NAMESPACE, MAX_PENDING_PER_NAMESPACE, PeerStore } from '../../src/net/peers/peer-store.js'
 
 const NOW = 1_800_000_000_000
 const NS = '0123456789abcdef0123456789abcdef'

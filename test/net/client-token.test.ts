@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { KeyPair, toBase64url } from '../../src/net/identity.js'
-import { ClientTokenError, createClientToken, verifyClientToken } from '../../src/net/client-token.js'
+import { KeyPair, toBase64url } from '../../src/net/trust/identity.js'
+import { ClientTokenError, createClientToken, verifyClientToken } from '../../src/net/yws/client-token.js'
 
 const NOW = 1_800_000_000_000
 const NS = '0123456789abcdef0123456789abcdef'

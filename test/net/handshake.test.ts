@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as encoding from 'lib0/encoding';
-import { Handshake, HandshakeError, MAX_HANDSHAKE_MESSAGE, MSG_HELLO, MSG_PROOF } from '../../src/net/handshake.js';
-import type { HandshakeErrorCode, HandshakeOptions } from '../../src/net/handshake.js';
-import { KeyPair } from '../../src/net/identity.js';
+import { Handshake, HandshakeError, MAX_HANDSHAKE_MESSAGE, MSG_HELLO, MSG_PROOF } from '../../src/net/protocol/handshake.js';
+import type { HandshakeErrorCode, HandshakeOptions } from '../../src/net/protocol/handshake.js';
+import { KeyPair } from '../../src/net/trust/identity.js';
 
 const alice = KeyPair.generate();
 const bob = KeyPair.generate();

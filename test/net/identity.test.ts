@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { IDENTITY_FILE, Identity, IdentityError, KeyPair, decodeBase64url, verify } from '../../src/net/identity.js';
+import { IDENTITY_FILE, Identity, IdentityError, KeyPair, decodeBase64url, verify } from '../../src/net/trust/identity.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -41,7 +41,7 @@ describe('node identity', () => {
   });
 
   it('ends with one key when several processes create it at once', async () => {
-    const moduleUrl = new URL('../../src/net/identity.js', import.meta.url).href;
+    const moduleUrl = new URL('../../src/net/trust/identity.js', import.meta.url).href;
     const script = `import { Identity } from ${JSON.stringify(moduleUrl)}; process.stdout.write(Identity.loadOrCreate(process.argv[1]).publicKey);`;
     const runs = Array.from({ length: 6 }, () => execFileAsync(process.execPath, ['--input-type=module', '-e', script, dir]));
     const keys = new Set((await Promise.all(runs)).map((r) => r.stdout));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyPair } from '../../src/net/identity.js';
+import { KeyPair } from '../../src/net/trust/identity.js';
 import {
   InvitationError,
   createInvitation,
@@ -8,8 +8,8 @@ import {
   parseDuration,
   parseToken,
   verifyInvitation,
-} from '../../src/net/invitation.js';
-import type { InvitationToken, VerifyInvitationOptions } from '../../src/net/invitation.js';
+} from '../../src/net/trust/invitation.js';
+import type { InvitationToken, VerifyInvitationOptions } from '../../src/net/trust/invitation.js';
 
 const NOW = 1_800_000_000_000;
 const inviter = KeyPair.generate();

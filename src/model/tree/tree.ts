@@ -1,0 +1,446 @@
+/**
+ * TreeDoc: the replicated tree of one namespace, over one Y.Doc.
+ *
+ * Writes are small Yjs transactions on the maps described in schema.ts; reads see a resolved
+ * tree that is a pure function of the doc state (resolve.ts for where nodes hang, names.ts for
+ * display names) and never write fix-ups back, so replicas that hold the same updates show the
+ * same tree whatever order those updates arrived in.
+ *
+ * Rules:
+ * - Move: Lamport-ordered replay of parent edges; a move that would close a cycle is skipped at
+ *   read time and the node stays where its earlier edges put it (resolve.ts).
+ * - Delete: a tombstone on the node. A node is live iff neither it nor any effective ancestor is
+ *   tombstoned, so a removed group takes its whole effective subtree with it: entries created in
+ *   it or moved into it concurrently disappear with it, entries moved out of it concurrently (the
+ *   later edge) survive. Ids are never reused; nothing is un-deleted.
+ * - Duplicate names: all survive; the first named keeps the name, the others get a conflict tag
+ *   (names.ts).
+ * - Rename/move of one node are last-writer-wins between replicas (one register, like POSIX
+ *   rename); chmod, metadata and delete are separate registers and survive a concurrent rename.
+ *
+ * Local operations validate against the tree as this replica sees it (ENOENT, EEXIST, EINVAL,
+ * ENOTDIR, ENOTEMPTY, ENAMETOOLONG); concurrent operations cannot be validated and are reconciled
+ * by the rules above instead.
+ */
+import * as Y from 'yjs';
+import { TreeError } from './errors.js';
+import { compareIds, isNodeId, newId, ROOT } from '../ids.js';
+import { Listing } from './listing.js';
+import { utf8Bytes, validateName, type Sibling } from '../names.js';
+import { Structure } from './resolve.js';
+import {
+  DEFAULT_MODE,
+  edgesOf,
+  encodeRec,
+  isMode,
+  maxLamportOf,
+  metaKey,
+  parseRec,
+  splitMetaKey,
+  treeMaps,
+  type Edge,
+  type Kind,
+  type NodeRec,
+  type TreeMaps,
+} from './schema.js';
+
+export type { Kind } from './schema.js';
+
+export interface TreeNode {
+  readonly id: string;
+  /** Effective parent; undefined for the root. */
+  readonly parentId: string | undefined;
+  /** Displayed name, unique in its group; '' for the root. */
+  readonly name: string;
+  /** Stored name; differs from `name` only while a duplicate is shown with a conflict tag. */
+  readonly storedName: string;
+  readonly kind: Kind;
+  readonly mode: number;
+  readonly meta: Readonly<Record<string, string>>;
+}
+
+export interface TreeDocOptions {
+  /** Id source; tests inject a seeded one to make runs reproducible. Default: 64 random bits. */
+  readonly newId?: () => string;
+}
+
+export interface RemoveOptions {
+  readonly recursive?: boolean;
+}
+
+/** Metadata is for small values (hashes, sizes); bulk data belongs in content docs or chunks. */
+export const MAX_META_KEY_BYTES = 64;
+export const MAX_META_VALUE_BYTES = 1024;
+
+export class TreeDoc {
+  static readonly ROOT = ROOT;
+
+  readonly doc: Y.Doc;
+  private readonly maps: TreeMaps;
+
+  // Mirrors of the doc, updated lazily from the keys Yjs reports as changed. Local writes also
+  // queue their keys directly: inside a caller's outer transaction Yjs reports them only at its
+  // end, and the next operation must already see them (EEXIST, Lamport time).
+  private readonly recs = new Map<string, NodeRec>();
+  private readonly tombs = new Set<string>();
+  private readonly metaKeys = new Map<string, Set<string>>();
+  private readonly structure: Structure;
+  /** Cached listings by group id, and for each listed node the group whose listing has it. */
+  private readonly listings = new Map<string, Listing>();
+  private readonly listedIn = new Map<string, string>();
+  /** Nodes whose listing entry may be stale: collected while folding changes in. */
+  private readonly touched = new Set<string>();
+  /** Highest Lamport time seen; local operations stamp max + 1. */
+  private lamport = 0;
+
+  private readonly pendingT = new Set<string>();
+  private readonly pendingD = new Set<string>();
+  private readonly pendingX = new Set<string>();
+  /** Which pending set a changed top-level map feeds; `m` is read directly, nothing to mirror. */
+  private readonly pendingFor: ReadonlyMap<unknown, Set<string>>;
+
+  private readonly newId: () => string;
+
+  constructor(doc: Y.Doc = new Y.Doc(), opts: TreeDocOptions = {}) {
+    this.doc = doc;
+    this.newId = opts.newId ?? newId;
+    this.maps = treeMaps(doc);
+    this.pendingFor = new Map<unknown, Set<string>>([
+      [this.maps.t, this.pendingT],
+      [this.maps.d, this.pendingD],
+      [this.maps.x, this.pendingX],
+    ]);
+    this.structure = new Structure(this.recs, (node) => this.touched.add(node));
+    // Collect changed keys before any observer runs, so another layer's observer that reads the
+    // tree inside the same transaction cleanup already sees the new state.
+    doc.on('beforeObserverCalls', this.onTransaction);
+    this.maps.t.forEach((_v, k) => this.pendingT.add(k));
+    this.maps.d.forEach((_v, k) => this.pendingD.add(k));
+    this.maps.x.forEach((_v, k) => this.pendingX.add(k));
+    this.sync();
+  }
+
+  /** Stops tracking the doc; the TreeDoc must not be used afterwards. */
+  destroy(): void {
+    this.doc.off('beforeObserverCalls', this.onTransaction);
+  }
+
+  // ---- writes ----------------------------------------------------------------------------
+
+  create(parentId: string, name: string, kind: Kind, mode: number, meta?: Readonly<Record<string, string>>): string {
+    this.sync();
+    validateName(name);
+    if (kind !== 'group' && kind !== 'file' && kind !== 'symlink') throw new TreeError('EINVAL', `bad kind ${String(kind)}`);
+    checkMode(mode);
+    const entries = Object.entries(meta ?? {});
+    for (const [k, v] of entries) checkMeta(k, v);
+    this.requireGroup(parentId);
+    if (this.listing(parentId).idOf(name) !== undefined) throw new TreeError('EEXIST', `${name} exists`);
+    let id: string;
+    do {
+      id = this.newId();
+      if (!isNodeId(id)) throw new TypeError(`newId() returned ${id}, not 16 hex chars`);
+    } while (this.maps.t.has(id));
+    const stamp = this.lamport + 1;
+    const rec: NodeRec = { kind, name, parent: parentId, created: stamp, named: stamp, mode, moves: [] };
+    this.doc.transact(() => {
+      this.maps.t.set(id, encodeRec(rec));
+      for (const [k, v] of entries) this.maps.x.set(metaKey(id, k), v);
+    }, this);
+    this.pendingT.add(id);
+    for (const [k] of entries) this.pendingX.add(metaKey(id, k));
+    return id;
+  }
+
+  rename(id: string, newName: string): void {
+    this.sync();
+    validateName(newName);
+    const rec = this.requireNode(id);
+    const parent = this.structure.parentOf(id)!;
+    const holder = this.listing(parent).idOf(newName);
+    if (holder === id) return;
+    if (holder !== undefined) throw new TreeError('EEXIST', `${newName} exists`);
+    this.write(id, { ...rec, name: newName, named: this.lamport + 1 });
+  }
+
+  /** Moves (and optionally renames) a node; without newName it keeps its stored name. */
+  move(id: string, newParentId: string, newName?: string): void {
+    this.sync();
+    const rec = this.requireNode(id);
+    const name = validateName(newName ?? rec.name);
+    this.requireGroup(newParentId);
+    if (this.structure.isAncestorOrSelf(id, newParentId)) {
+      throw new TreeError('EINVAL', 'cannot move a node into itself or its own subtree');
+    }
+    if (this.structure.parentOf(id) === newParentId) return this.rename(id, name);
+    if (this.listing(newParentId).idOf(name) !== undefined) throw new TreeError('EEXIST', `${name} exists`);
+    const stamp = this.lamport + 1;
+    const moves: Edge[] = [...rec.moves, { node: id, parent: newParentId, lamport: stamp }];
+    this.write(id, { ...rec, name, named: stamp, moves });
+  }
+
+  /** Tombstones a node; a group must be empty unless recursive (its subtree goes with it). */
+  remove(id: string, opts: RemoveOptions = {}): void {
+    this.sync();
+    const rec = this.requireNode(id);
+    if (rec.kind === 'group' && !opts.recursive && this.listing(id).size > 0) {
+      throw new TreeError('ENOTEMPTY', `${id} is not empty`);
+    }
+    this.doc.transact(() => this.maps.d.set(id, 1), this);
+    this.pendingD.add(id);
+  }
+
+  setMode(id: string, mode: number): void {
+    this.sync();
+    checkMode(mode);
+    if (id !== ROOT) this.requireNode(id);
+    this.doc.transact(() => this.maps.m.set(id, mode), this);
+  }
+
+  /** Sets one metadata entry; undefined deletes it. */
+  setMeta(id: string, key: string, value: string | undefined): void {
+    this.sync();
+    checkMeta(key, value);
+    if (id !== ROOT) this.requireNode(id);
+    this.doc.transact(() => {
+      if (value === undefined) this.maps.x.delete(metaKey(id, key));
+      else this.maps.x.set(metaKey(id, key), value);
+    }, this);
+    this.pendingX.add(metaKey(id, key));
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  /** Throws ENOENT unless the node is live. */
+  get(id: string): TreeNode {
+    const node = this.find(id);
+    if (node === undefined) throw new TreeError('ENOENT', `no node ${id}`);
+    return node;
+  }
+
+  find(id: string): TreeNode | undefined {
+    this.sync();
+    if (!this.liveNow(id)) return undefined;
+    if (id === ROOT) return this.node(ROOT, undefined, '', undefined);
+    const parent = this.structure.parentOf(id)!;
+    return this.node(id, parent, this.listing(parent).nameOf(id)!, this.recs.get(id));
+  }
+
+  /** Live children in display-name order. Throws ENOENT / ENOTDIR for a bad parent. */
+  children(parentId: string): TreeNode[] {
+    this.sync();
+    this.requireGroup(parentId);
+    const listing = this.listing(parentId);
+    return listing.order().map((id) => this.node(id, parentId, listing.nameOf(id)!, this.recs.get(id)));
+  }
+
+  /** Child id by displayed name, undefined if absent. Throws ENOENT / ENOTDIR for a bad parent. */
+  lookup(parentId: string, name: string): string | undefined {
+    this.sync();
+    this.requireGroup(parentId);
+    return this.listing(parentId).idOf(name);
+  }
+
+  /** Id at a path of displayed names ([] is the root), undefined if any segment is absent. */
+  resolvePath(segments: readonly string[]): string | undefined {
+    this.sync();
+    let cur = ROOT;
+    for (const seg of segments) {
+      if (this.kindOf(cur) !== 'group') return undefined;
+      const next = this.listing(cur).idOf(seg);
+      if (next === undefined) return undefined;
+      cur = next;
+    }
+    return cur;
+  }
+
+  /** Displayed names from the root down to the node ([] for the root). Throws ENOENT. */
+  pathOf(id: string): string[] {
+    this.sync();
+    if (!this.liveNow(id)) throw new TreeError('ENOENT', `no node ${id}`);
+    const out: string[] = [];
+    for (let cur = id; cur !== ROOT; ) {
+      const parent = this.structure.parentOf(cur)!;
+      out.push(this.listing(parent).nameOf(cur)!);
+      cur = parent;
+    }
+    return out.reverse();
+  }
+
+  isLive(id: string): boolean {
+    this.sync();
+    return this.liveNow(id);
+  }
+
+  /**
+   * Where the node hangs in the resolved forest even if it is not live (a tombstoned ancestor);
+   * undefined for the root and unknown ids. For diagnostics and tests.
+   */
+  effectiveParent(id: string): string | undefined {
+    this.sync();
+    return this.structure.parentOf(id);
+  }
+
+  /** Whether the node is tombstoned itself (not merely under a removed group). */
+  isTombstoned(id: string): boolean {
+    this.sync();
+    return this.tombs.has(id);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private readonly onTransaction = (tr: Y.Transaction): void => {
+    for (const [type, keys] of tr.changed) {
+      const pending = this.pendingFor.get(type);
+      if (pending === undefined) continue;
+      for (const k of keys) if (k !== null) pending.add(k);
+    }
+  };
+
+  /** Folds changed keys into the mirrors, the resolved structure and the cached listings. */
+  private sync(): void {
+    if (this.pendingT.size === 0 && this.pendingD.size === 0 && this.pendingX.size === 0) return;
+    let rebuild = false;
+    const added: Edge[] = [];
+    for (const id of this.pendingT) {
+      const before = this.recs.get(id);
+      const after = parseRec(id, this.maps.t.get(id));
+      if (after === undefined) this.recs.delete(id);
+      else this.recs.set(id, after);
+      this.touched.add(id);
+      if (after !== undefined) this.lamport = Math.max(this.lamport, maxLamportOf(after));
+      if (before === undefined ? this.structure.wasMissing(id) : after === undefined || after.kind !== before.kind) {
+        rebuild = true;
+        continue;
+      }
+      const old = new Set(before === undefined ? [] : edgesOf(id, before).map(edgeKey));
+      const now = after === undefined ? [] : edgesOf(id, after);
+      const nowKeys = new Set(now.map(edgeKey));
+      for (const k of old) if (!nowKeys.has(k)) rebuild = true;
+      for (const e of now) if (!old.has(edgeKey(e))) added.push(e);
+    }
+    this.pendingT.clear();
+    for (const id of this.pendingD) {
+      if (this.maps.d.has(id)) this.tombs.add(id);
+      else this.tombs.delete(id);
+      this.touched.add(id);
+    }
+    this.pendingD.clear();
+    for (const k of this.pendingX) {
+      const split = splitMetaKey(k);
+      if (split === undefined) continue;
+      const [id, key] = split;
+      let keys = this.metaKeys.get(id);
+      if (this.maps.x.has(k)) {
+        if (keys === undefined) this.metaKeys.set(id, (keys = new Set()));
+        keys.add(key);
+      } else {
+        keys?.delete(key);
+      }
+    }
+    this.pendingX.clear();
+    if (rebuild || !this.structure.tryAppend(added)) {
+      this.structure.rebuild();
+      this.listings.clear();
+      this.listedIn.clear();
+    } else {
+      for (const id of this.touched) this.relist(id);
+    }
+    this.touched.clear();
+  }
+
+  /** Takes a changed node out of the listing it was in and into its current group's listing. */
+  private relist(id: string): void {
+    const was = this.listedIn.get(id);
+    if (was !== undefined) {
+      if (this.listings.get(was)!.tryRemove(id)) this.listedIn.delete(id);
+      else this.dropListing(was);
+    }
+    const rec = this.recs.get(id);
+    const dir = this.structure.parentOf(id);
+    if (rec === undefined || dir === undefined || this.tombs.has(id)) return;
+    const listing = this.listings.get(dir);
+    if (listing === undefined) return;
+    if (listing.tryAdd({ id, name: rec.name, named: rec.named })) this.listedIn.set(id, dir);
+    else this.dropListing(dir);
+  }
+
+  private dropListing(dir: string): void {
+    const listing = this.listings.get(dir);
+    if (listing === undefined) return;
+    for (const id of listing.ids()) this.listedIn.delete(id);
+    this.listings.delete(dir);
+  }
+
+  private liveNow(id: string): boolean {
+    for (let cur: string | undefined = id; cur !== ROOT; cur = this.structure.parentOf(cur)) {
+      if (cur === undefined || this.tombs.has(cur) || !this.recs.has(cur)) return false;
+    }
+    return true;
+  }
+
+  private kindOf(id: string): Kind | undefined {
+    return id === ROOT ? 'group' : this.recs.get(id)?.kind;
+  }
+
+  /** A live, non-root node's record; ENOENT if not live, EINVAL for the root. */
+  private requireNode(id: string): NodeRec {
+    if (id === ROOT) throw new TreeError('EINVAL', 'the root cannot be renamed, moved or removed');
+    if (!this.liveNow(id)) throw new TreeError('ENOENT', `no node ${id}`);
+    return this.recs.get(id)!;
+  }
+
+  private requireGroup(id: string): void {
+    if (!this.liveNow(id)) throw new TreeError('ENOENT', `no node ${id}`);
+    if (this.kindOf(id) !== 'group') throw new TreeError('ENOTDIR', `${id} is not a group`);
+  }
+
+  private write(id: string, rec: NodeRec): void {
+    this.doc.transact(() => this.maps.t.set(id, encodeRec(rec)), this);
+    this.pendingT.add(id);
+  }
+
+  private listing(dir: string): Listing {
+    const cached = this.listings.get(dir);
+    if (cached !== undefined) return cached;
+    const siblings: Sibling[] = [];
+    for (const id of this.structure.childrenOf(dir)) {
+      if (this.tombs.has(id)) continue;
+      const rec = this.recs.get(id)!;
+      siblings.push({ id, name: rec.name, named: rec.named });
+      this.listedIn.set(id, dir);
+    }
+    const listing = new Listing(siblings);
+    this.listings.set(dir, listing);
+    return listing;
+  }
+
+  private node(id: string, parentId: string | undefined, name: string, rec: NodeRec | undefined): TreeNode {
+    const kind = rec?.kind ?? 'group';
+    const chmod = this.maps.m.get(id);
+    const mode = isMode(chmod) ? chmod : (rec?.mode ?? DEFAULT_MODE[kind]);
+    const meta: Record<string, string> = {};
+    for (const key of [...(this.metaKeys.get(id) ?? [])].sort(compareIds)) {
+      const v = this.maps.x.get(metaKey(id, key));
+      if (typeof v === 'string') meta[key] = v;
+    }
+    return { id, parentId, name, storedName: rec?.name ?? '', kind, mode, meta };
+  }
+}
+
+function edgeKey(e: Edge): string {
+  return `${e.lamport}:${e.parent}`;
+}
+
+function checkMode(mode: unknown): void {
+  if (!isMode(mode)) throw new TreeError('EINVAL', `bad mode ${String(mode)}`);
+}
+
+function checkMeta(key: unknown, value: unknown): void {
+  if (typeof key !== 'string' || key.length === 0 || key.includes('\0') || utf8Bytes(key) > MAX_META_KEY_BYTES) {
+    throw new TreeError('EINVAL', 'bad metadata key');
+  }
+  if (value !== undefined && (typeof value !== 'string' || utf8Bytes(value) > MAX_META_VALUE_BYTES)) {
+    throw new TreeError('EINVAL', `bad metadata value for ${key}`);
+  }
+}

@@ -1,0 +1,268 @@
+// One namespace's replica on this node: its Y.Doc (tree + info), kept durable in the local store.
+// Every change runs through `change`, which appends the Yjs updates it produced to the store
+// before returning, so a change that was acknowledged survives kill -9. If the store refuses
+// (disk full, I/O error), the in-memory doc is rebuilt from the store, so memory never holds
+// what the disk does not, and the caller gets the errno.
+
+import * as Y from 'yjs'
+import { TreeDoc } from '../model/tree/tree.js'
+import { readNamespaceInfo, writeNamespaceInfo, type NamespaceInfo } from '../model/namespace-info.js'
+import { toFsError } from '../vfs/errors.js'
+
+/** What a replica needs of the local store (store/LocalStore provides it). */
+export interface ReplicaStore {
+  appendUpdate(docId: string, update: Uint8Array): number
+  loadDoc(docId: string): Uint8Array | undefined
+  deleteDoc(docId: string): boolean
+  listDocs(prefix: string): string[]
+  putBlob(bytes: Uint8Array): string
+  getBlob(hash: string): Uint8Array | undefined
+  /** Run `fn` so that all its appends commit together, or none does. */
+  atomically<T>(fn: () => T): T
+}
+
+export function treeDocId(namespaceId: string): string {
+  return `tree:${namespaceId}`
+}
+
+/** A text resource's content doc: one Y.Text, its own Yjs document, stored beside the tree. */
+export function textDocId(namespaceId: string, resourceId: string): string {
+  return `text:${namespaceId}:${resourceId}`
+}
+
+/** Content docs kept loaded; the least recently used beyond this are unloaded. */
+const LOADED_TEXTS = 64
+
+interface LoadedDoc {
+  doc: Y.Doc
+  pending: Uint8Array[]
+}
+
+/** The origin of updates that came from a peer: stored by `applyRemote`, not by `change`. */
+export const REMOTE = Symbol('remote')
+
+/** `docKey` is 'tree' for the tree doc, or a resource id for its text doc. */
+export type StoredListener = (docKey: string, update: Uint8Array, from: unknown) => void
+
+const RESOURCE_ID = /^[0-9a-f]{16}$/
+
+export class NamespaceReplica {
+  private docState!: { doc: Y.Doc; tree: TreeDoc }
+  private pending: Uint8Array[] = []
+  /** Loaded content docs by resource id, least recently used first. */
+  private readonly texts = new Map<string, LoadedDoc>()
+  private readonly storedListeners = new Set<StoredListener>()
+  /** Text docs a peer changed: their byte size may differ from what the tree records. */
+  private readonly remotelyEdited = new Set<string>()
+
+  private constructor(readonly id: string, readonly store: ReplicaStore) {
+    this.reload()
+  }
+
+  /** A new namespace: its info is the first update stored. */
+  static create(store: ReplicaStore, info: NamespaceInfo): NamespaceReplica {
+    const replica = new NamespaceReplica(info.id, store)
+    replica.change(() => writeNamespaceInfo(replica.doc, info))
+    return replica
+  }
+
+  /** A namespace this node holds (or is joining: then its info arrives with the first sync). */
+  static load(store: ReplicaStore, id: string): NamespaceReplica {
+    return new NamespaceReplica(id, store)
+  }
+
+  get doc(): Y.Doc {
+    return this.docState.doc
+  }
+
+  get tree(): TreeDoc {
+    return this.docState.tree
+  }
+
+  get info(): NamespaceInfo {
+    const info = this.maybeInfo()
+    if (!info) throw new Error(`namespace ${this.id} has no info`)
+    return info
+  }
+
+  /** Undefined while a joined namespace has not received its first sync. */
+  maybeInfo(): NamespaceInfo | undefined {
+    return readNamespaceInfo(this.doc)
+  }
+
+  /** The Y.Text of a text resource, loaded from the store on first use. */
+  text(resourceId: string): Y.Text {
+    let loaded = this.texts.get(resourceId)
+    if (loaded) {
+      this.texts.delete(resourceId)
+    } else {
+      const doc = new Y.Doc()
+      const stored = this.store.loadDoc(textDocId(this.id, resourceId))
+      if (stored) Y.applyUpdate(doc, stored)
+      loaded = { doc, pending: [] }
+      const target = loaded
+      doc.on('update', (update: Uint8Array, origin: unknown) => {
+        if (origin !== REMOTE) target.pending.push(update)
+      })
+      this.unloadBeyond(LOADED_TEXTS - 1)
+    }
+    this.texts.set(resourceId, loaded)
+    return loaded.doc.getText('t')
+  }
+
+  /**
+   * Run a local change of the tree and/or content docs; returns only after its updates are
+   * stored, all in one store transaction (a rename that replaces its target is a remove and a
+   * move; a save is a text edit and a new size: both land, or neither).
+   */
+  change<T>(fn: (tree: TreeDoc) => T): T {
+    let result: T
+    try {
+      result = fn(this.tree)
+    } catch (err) {
+      // A failed validation writes nothing; a failure halfway may have: keep memory = disk.
+      if (this.hasPending()) this.reload()
+      throw err
+    }
+    const treeUpdates = this.pending
+    this.pending = []
+    const textUpdates: Array<[string, Uint8Array[]]> = []
+    for (const [id, loaded] of this.texts) {
+      if (loaded.pending.length === 0) continue
+      textUpdates.push([id, loaded.pending])
+      loaded.pending = []
+    }
+    try {
+      this.store.atomically(() => {
+        for (const u of treeUpdates) this.store.appendUpdate(treeDocId(this.id), u)
+        for (const [id, updates] of textUpdates) for (const u of updates) this.store.appendUpdate(textDocId(this.id, id), u)
+      })
+    } catch (err) {
+      this.reload()
+      throw toFsError(err, `storing a change of namespace ${this.id}`)
+    }
+    // Only now, stored, may the change be announced (Kitsune2's inform_ops_stored).
+    for (const u of treeUpdates) this.emitStored('tree', u, this)
+    for (const [id, updates] of textUpdates) for (const u of updates) this.emitStored(id, u, this)
+    return result
+  }
+
+  // ---- replication -----------------------------------------------------------------------------
+
+  onStored(listener: StoredListener): () => void {
+    this.storedListeners.add(listener)
+    return () => this.storedListeners.delete(listener)
+  }
+
+  /**
+   * A peer's update of `docKey`. It is applied, and only if it changed anything (peers offer
+   * what others already have, and two paths between nodes deliver twice) it is stored, and only
+   * then announced to the others (`from` is the peer, so it is not echoed back). If the store
+   * refuses, memory is rebuilt from it and the peer will offer the update again later.
+   */
+  applyRemote(docKey: string, update: Uint8Array, from: unknown): boolean {
+    if (docKey !== 'tree' && !RESOURCE_ID.test(docKey)) throw toFsError(Object.assign(new Error(`bad doc key ${docKey}`), { code: 'EINVAL' }), 'applyRemote')
+    const doc = docKey === 'tree' ? this.doc : this.text(docKey).doc!
+    let changed = false
+    const onUpdate = () => (changed = true)
+    doc.on('update', onUpdate)
+    try {
+      Y.applyUpdate(doc, update, REMOTE)
+    } finally {
+      doc.off('update', onUpdate)
+    }
+    if (!changed) return false
+    try {
+      this.store.appendUpdate(this.docIdOf(docKey), update)
+    } catch (err) {
+      this.reload()
+      throw toFsError(err, `storing a peer's change of namespace ${this.id}`)
+    }
+    if (docKey !== 'tree') this.remotelyEdited.add(docKey)
+    this.emitStored(docKey, update, from)
+    return true
+  }
+
+  /** Every doc of this namespace that holds state: 'tree' and the resource ids of text docs. */
+  docKeys(): string[] {
+    const prefix = `text:${this.id}:`
+    return ['tree', ...this.store.listDocs(prefix).map((d) => d.slice(prefix.length))]
+  }
+
+  stateVector(docKey: string): Uint8Array {
+    const loaded = docKey === 'tree' ? { doc: this.doc } : this.texts.get(docKey)
+    if (loaded) return Y.encodeStateVector(loaded.doc)
+    const stored = this.store.loadDoc(this.docIdOf(docKey))
+    return stored ? Y.encodeStateVectorFromUpdate(stored) : Y.encodeStateVector(new Y.Doc())
+  }
+
+  /** What this replica has of `docKey` that a peer with `stateVector` lacks. */
+  diff(docKey: string, stateVector: Uint8Array): Uint8Array {
+    const loaded = docKey === 'tree' ? { doc: this.doc } : this.texts.get(docKey)
+    if (loaded) return Y.encodeStateAsUpdate(loaded.doc, stateVector)
+    const stored = this.store.loadDoc(this.docIdOf(docKey))
+    return stored ? Y.diffUpdate(stored, stateVector) : Y.encodeStateAsUpdate(new Y.Doc())
+  }
+
+  /** The UTF-8 size of a text a peer edited (concurrent edits merge to a size no one wrote). */
+  remoteTextSize(resourceId: string): number | undefined {
+    if (!this.remotelyEdited.has(resourceId)) return undefined
+    return Buffer.byteLength(this.text(resourceId).toString())
+  }
+
+  private docIdOf(docKey: string): string {
+    return docKey === 'tree' ? treeDocId(this.id) : textDocId(this.id, docKey)
+  }
+
+  private emitStored(docKey: string, update: Uint8Array, from: unknown): void {
+    for (const l of this.storedListeners) l(docKey, update, from)
+  }
+
+  /** Forget a resource's content doc (the resource is gone or became binary). */
+  dropText(resourceId: string): void {
+    const loaded = this.texts.get(resourceId)
+    loaded?.doc.destroy()
+    this.texts.delete(resourceId)
+    this.store.deleteDoc(textDocId(this.id, resourceId))
+  }
+
+  private hasPending(): boolean {
+    if (this.pending.length > 0) return true
+    for (const loaded of this.texts.values()) if (loaded.pending.length > 0) return true
+    return false
+  }
+
+  private unloadBeyond(max: number): void {
+    for (const [id, loaded] of this.texts) {
+      if (this.texts.size <= max) return
+      if (loaded.pending.length > 0) continue
+      loaded.doc.destroy()
+      this.texts.delete(id)
+    }
+  }
+
+  /** Forget the namespace's replicated state on this node (irreversible). */
+  destroy(): void {
+    for (const loaded of this.texts.values()) loaded.doc.destroy()
+    this.texts.clear()
+    for (const doc of this.store.listDocs(`text:${this.id}:`)) this.store.deleteDoc(doc)
+    this.docState.tree.destroy()
+    this.docState.doc.destroy()
+    this.store.deleteDoc(treeDocId(this.id))
+  }
+
+  private reload(): void {
+    for (const loaded of this.texts.values()) loaded.doc.destroy()
+    this.texts.clear()
+    this.docState?.tree.destroy()
+    this.docState?.doc.destroy()
+    const doc = new Y.Doc()
+    const stored = this.store.loadDoc(treeDocId(this.id))
+    if (stored) Y.applyUpdate(doc, stored)
+    this.pending = []
+    doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== REMOTE) this.pending.push(update)
+    })
+    this.docState = { doc, tree: new TreeDoc(doc) }
+  }
+}
