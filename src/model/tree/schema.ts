@@ -39,7 +39,8 @@
  */
 import type * as Y from 'yjs';
 import { isNodeId, isParentRef } from '../ids.js';
-import { isValidName } from '../names.js';
+import { isValidName, utf8Bytes } from '../names.js';
+import { TreeError } from './errors.js';
 
 export type Kind = 'group' | 'file' | 'symlink';
 
@@ -149,4 +150,21 @@ export function splitMetaKey(k: string): [id: string, key: string] | undefined {
   const i = k.indexOf('/');
   if (i <= 0 || i === k.length - 1) return undefined;
   return [k.slice(0, i), k.slice(i + 1)];
+}
+
+/** Metadata is for small values (hashes, sizes); bulk data belongs in content docs or chunks. */
+export const MAX_META_KEY_BYTES = 64;
+export const MAX_META_VALUE_BYTES = 1024;
+
+export function checkMode(mode: unknown): void {
+  if (!isMode(mode)) throw new TreeError('EINVAL', `bad mode ${String(mode)}`);
+}
+
+export function checkMeta(key: unknown, value: unknown): void {
+  if (typeof key !== 'string' || key.length === 0 || key.includes('\0') || utf8Bytes(key) > MAX_META_KEY_BYTES) {
+    throw new TreeError('EINVAL', 'bad metadata key');
+  }
+  if (value !== undefined && (typeof value !== 'string' || utf8Bytes(value) > MAX_META_VALUE_BYTES)) {
+    throw new TreeError('EINVAL', `bad metadata value for ${key}`);
+  }
 }

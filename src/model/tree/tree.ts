@@ -26,17 +26,17 @@ import * as Y from 'yjs';
 import { TreeError } from './errors.js';
 import { compareIds, isNodeId, newId, ROOT } from '../ids.js';
 import { Listing } from './listing.js';
-import { utf8Bytes, validateName, type Sibling } from '../names.js';
+import { validateName, type Sibling } from '../names.js';
+import { DocMirror } from './doc-mirror.js';
 import { Structure } from './resolve.js';
+import type { RemoveOptions, TreeDocOptions, TreeNode } from './node.js';
 import {
+  checkMeta,
+  checkMode,
   DEFAULT_MODE,
-  edgesOf,
   encodeRec,
   isMode,
-  maxLamportOf,
   metaKey,
-  parseRec,
-  splitMetaKey,
   treeMaps,
   type Edge,
   type Kind,
@@ -45,32 +45,8 @@ import {
 } from './schema.js';
 
 export type { Kind } from './schema.js';
-
-export interface TreeNode {
-  readonly id: string;
-  /** Effective parent; undefined for the root. */
-  readonly parentId: string | undefined;
-  /** Displayed name, unique in its group; '' for the root. */
-  readonly name: string;
-  /** Stored name; differs from `name` only while a duplicate is shown with a conflict tag. */
-  readonly storedName: string;
-  readonly kind: Kind;
-  readonly mode: number;
-  readonly meta: Readonly<Record<string, string>>;
-}
-
-export interface TreeDocOptions {
-  /** Id source; tests inject a seeded one to make runs reproducible. Default: 64 random bits. */
-  readonly newId?: () => string;
-}
-
-export interface RemoveOptions {
-  readonly recursive?: boolean;
-}
-
-/** Metadata is for small values (hashes, sizes); bulk data belongs in content docs or chunks. */
-export const MAX_META_KEY_BYTES = 64;
-export const MAX_META_VALUE_BYTES = 1024;
+export { MAX_META_KEY_BYTES, MAX_META_VALUE_BYTES } from './schema.js';
+export type { RemoveOptions, TreeDocOptions, TreeNode } from './node.js';
 
 export class TreeDoc {
   static readonly ROOT = ROOT;
@@ -78,26 +54,14 @@ export class TreeDoc {
   readonly doc: Y.Doc;
   private readonly maps: TreeMaps;
 
-  // Mirrors of the doc, updated lazily from the keys Yjs reports as changed. Local writes also
-  // queue their keys directly: inside a caller's outer transaction Yjs reports them only at its
-  // end, and the next operation must already see them (EEXIST, Lamport time).
-  private readonly recs = new Map<string, NodeRec>();
-  private readonly tombs = new Set<string>();
-  private readonly metaKeys = new Map<string, Set<string>>();
+  /** Plain mirrors of the doc's maps, folded in lazily (doc-mirror.ts). */
+  private readonly mirror: DocMirror;
   private readonly structure: Structure;
   /** Cached listings by group id, and for each listed node the group whose listing has it. */
   private readonly listings = new Map<string, Listing>();
   private readonly listedIn = new Map<string, string>();
   /** Nodes whose listing entry may be stale: collected while folding changes in. */
   private readonly touched = new Set<string>();
-  /** Highest Lamport time seen; local operations stamp max + 1. */
-  private lamport = 0;
-
-  private readonly pendingT = new Set<string>();
-  private readonly pendingD = new Set<string>();
-  private readonly pendingX = new Set<string>();
-  /** Which pending set a changed top-level map feeds; `m` is read directly, nothing to mirror. */
-  private readonly pendingFor: ReadonlyMap<unknown, Set<string>>;
 
   private readonly newId: () => string;
 
@@ -105,24 +69,14 @@ export class TreeDoc {
     this.doc = doc;
     this.newId = opts.newId ?? newId;
     this.maps = treeMaps(doc);
-    this.pendingFor = new Map<unknown, Set<string>>([
-      [this.maps.t, this.pendingT],
-      [this.maps.d, this.pendingD],
-      [this.maps.x, this.pendingX],
-    ]);
-    this.structure = new Structure(this.recs, (node) => this.touched.add(node));
-    // Collect changed keys before any observer runs, so another layer's observer that reads the
-    // tree inside the same transaction cleanup already sees the new state.
-    doc.on('beforeObserverCalls', this.onTransaction);
-    this.maps.t.forEach((_v, k) => this.pendingT.add(k));
-    this.maps.d.forEach((_v, k) => this.pendingD.add(k));
-    this.maps.x.forEach((_v, k) => this.pendingX.add(k));
+    this.mirror = new DocMirror(doc, this.maps);
+    this.structure = new Structure(this.mirror.recs, (node) => this.touched.add(node));
     this.sync();
   }
 
   /** Stops tracking the doc; the TreeDoc must not be used afterwards. */
   destroy(): void {
-    this.doc.off('beforeObserverCalls', this.onTransaction);
+    this.mirror.destroy();
   }
 
   // ---- writes ----------------------------------------------------------------------------
@@ -141,14 +95,14 @@ export class TreeDoc {
       id = this.newId();
       if (!isNodeId(id)) throw new TypeError(`newId() returned ${id}, not 16 hex chars`);
     } while (this.maps.t.has(id));
-    const stamp = this.lamport + 1;
+    const stamp = this.mirror.lamport + 1;
     const rec: NodeRec = { kind, name, parent: parentId, created: stamp, named: stamp, mode, moves: [] };
     this.doc.transact(() => {
       this.maps.t.set(id, encodeRec(rec));
       for (const [k, v] of entries) this.maps.x.set(metaKey(id, k), v);
     }, this);
-    this.pendingT.add(id);
-    for (const [k] of entries) this.pendingX.add(metaKey(id, k));
+    this.mirror.queueNode(id);
+    for (const [k] of entries) this.mirror.queueMeta(id, k);
     return id;
   }
 
@@ -160,7 +114,7 @@ export class TreeDoc {
     const holder = this.listing(parent).idOf(newName);
     if (holder === id) return;
     if (holder !== undefined) throw new TreeError('EEXIST', `${newName} exists`);
-    this.write(id, { ...rec, name: newName, named: this.lamport + 1 });
+    this.write(id, { ...rec, name: newName, named: this.mirror.lamport + 1 });
   }
 
   /** Moves (and optionally renames) a node; without newName it keeps its stored name. */
@@ -174,7 +128,7 @@ export class TreeDoc {
     }
     if (this.structure.parentOf(id) === newParentId) return this.rename(id, name);
     if (this.listing(newParentId).idOf(name) !== undefined) throw new TreeError('EEXIST', `${name} exists`);
-    const stamp = this.lamport + 1;
+    const stamp = this.mirror.lamport + 1;
     const moves: Edge[] = [...rec.moves, { node: id, parent: newParentId, lamport: stamp }];
     this.write(id, { ...rec, name, named: stamp, moves });
   }
@@ -187,7 +141,7 @@ export class TreeDoc {
       throw new TreeError('ENOTEMPTY', `${id} is not empty`);
     }
     this.doc.transact(() => this.maps.d.set(id, 1), this);
-    this.pendingD.add(id);
+    this.mirror.queueTomb(id);
   }
 
   setMode(id: string, mode: number): void {
@@ -206,7 +160,7 @@ export class TreeDoc {
       if (value === undefined) this.maps.x.delete(metaKey(id, key));
       else this.maps.x.set(metaKey(id, key), value);
     }, this);
-    this.pendingX.add(metaKey(id, key));
+    this.mirror.queueMeta(id, key);
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -223,7 +177,7 @@ export class TreeDoc {
     if (!this.liveNow(id)) return undefined;
     if (id === ROOT) return this.node(ROOT, undefined, '', undefined);
     const parent = this.structure.parentOf(id)!;
-    return this.node(id, parent, this.listing(parent).nameOf(id)!, this.recs.get(id));
+    return this.node(id, parent, this.listing(parent).nameOf(id)!, this.mirror.recs.get(id));
   }
 
   /** Live children in display-name order. Throws ENOENT / ENOTDIR for a bad parent. */
@@ -231,7 +185,7 @@ export class TreeDoc {
     this.sync();
     this.requireGroup(parentId);
     const listing = this.listing(parentId);
-    return listing.order().map((id) => this.node(id, parentId, listing.nameOf(id)!, this.recs.get(id)));
+    return listing.order().map((id) => this.node(id, parentId, listing.nameOf(id)!, this.mirror.recs.get(id)));
   }
 
   /** Child id by displayed name, undefined if absent. Throws ENOENT / ENOTDIR for a bad parent. */
@@ -284,61 +238,15 @@ export class TreeDoc {
   /** Whether the node is tombstoned itself (not merely under a removed group). */
   isTombstoned(id: string): boolean {
     this.sync();
-    return this.tombs.has(id);
+    return this.mirror.tombs.has(id);
   }
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private readonly onTransaction = (tr: Y.Transaction): void => {
-    for (const [type, keys] of tr.changed) {
-      const pending = this.pendingFor.get(type);
-      if (pending === undefined) continue;
-      for (const k of keys) if (k !== null) pending.add(k);
-    }
-  };
-
   /** Folds changed keys into the mirrors, the resolved structure and the cached listings. */
   private sync(): void {
-    if (this.pendingT.size === 0 && this.pendingD.size === 0 && this.pendingX.size === 0) return;
-    let rebuild = false;
-    const added: Edge[] = [];
-    for (const id of this.pendingT) {
-      const before = this.recs.get(id);
-      const after = parseRec(id, this.maps.t.get(id));
-      if (after === undefined) this.recs.delete(id);
-      else this.recs.set(id, after);
-      this.touched.add(id);
-      if (after !== undefined) this.lamport = Math.max(this.lamport, maxLamportOf(after));
-      if (before === undefined ? this.structure.wasMissing(id) : after === undefined || after.kind !== before.kind) {
-        rebuild = true;
-        continue;
-      }
-      const old = new Set(before === undefined ? [] : edgesOf(id, before).map(edgeKey));
-      const now = after === undefined ? [] : edgesOf(id, after);
-      const nowKeys = new Set(now.map(edgeKey));
-      for (const k of old) if (!nowKeys.has(k)) rebuild = true;
-      for (const e of now) if (!old.has(edgeKey(e))) added.push(e);
-    }
-    this.pendingT.clear();
-    for (const id of this.pendingD) {
-      if (this.maps.d.has(id)) this.tombs.add(id);
-      else this.tombs.delete(id);
-      this.touched.add(id);
-    }
-    this.pendingD.clear();
-    for (const k of this.pendingX) {
-      const split = splitMetaKey(k);
-      if (split === undefined) continue;
-      const [id, key] = split;
-      let keys = this.metaKeys.get(id);
-      if (this.maps.x.has(k)) {
-        if (keys === undefined) this.metaKeys.set(id, (keys = new Set()));
-        keys.add(key);
-      } else {
-        keys?.delete(key);
-      }
-    }
-    this.pendingX.clear();
+    if (!this.mirror.dirty) return;
+    const { rebuild, added } = this.mirror.fold(this.touched, (id) => this.structure.wasMissing(id));
     if (rebuild || !this.structure.tryAppend(added)) {
       this.structure.rebuild();
       this.listings.clear();
@@ -356,9 +264,9 @@ export class TreeDoc {
       if (this.listings.get(was)!.tryRemove(id)) this.listedIn.delete(id);
       else this.dropListing(was);
     }
-    const rec = this.recs.get(id);
+    const rec = this.mirror.recs.get(id);
     const dir = this.structure.parentOf(id);
-    if (rec === undefined || dir === undefined || this.tombs.has(id)) return;
+    if (rec === undefined || dir === undefined || this.mirror.tombs.has(id)) return;
     const listing = this.listings.get(dir);
     if (listing === undefined) return;
     if (listing.tryAdd({ id, name: rec.name, named: rec.named })) this.listedIn.set(id, dir);
@@ -374,20 +282,20 @@ export class TreeDoc {
 
   private liveNow(id: string): boolean {
     for (let cur: string | undefined = id; cur !== ROOT; cur = this.structure.parentOf(cur)) {
-      if (cur === undefined || this.tombs.has(cur) || !this.recs.has(cur)) return false;
+      if (cur === undefined || this.mirror.tombs.has(cur) || !this.mirror.recs.has(cur)) return false;
     }
     return true;
   }
 
   private kindOf(id: string): Kind | undefined {
-    return id === ROOT ? 'group' : this.recs.get(id)?.kind;
+    return id === ROOT ? 'group' : this.mirror.recs.get(id)?.kind;
   }
 
   /** A live, non-root node's record; ENOENT if not live, EINVAL for the root. */
   private requireNode(id: string): NodeRec {
     if (id === ROOT) throw new TreeError('EINVAL', 'the root cannot be renamed, moved or removed');
     if (!this.liveNow(id)) throw new TreeError('ENOENT', `no node ${id}`);
-    return this.recs.get(id)!;
+    return this.mirror.recs.get(id)!;
   }
 
   private requireGroup(id: string): void {
@@ -397,7 +305,7 @@ export class TreeDoc {
 
   private write(id: string, rec: NodeRec): void {
     this.doc.transact(() => this.maps.t.set(id, encodeRec(rec)), this);
-    this.pendingT.add(id);
+    this.mirror.queueNode(id);
   }
 
   private listing(dir: string): Listing {
@@ -405,8 +313,8 @@ export class TreeDoc {
     if (cached !== undefined) return cached;
     const siblings: Sibling[] = [];
     for (const id of this.structure.childrenOf(dir)) {
-      if (this.tombs.has(id)) continue;
-      const rec = this.recs.get(id)!;
+      if (this.mirror.tombs.has(id)) continue;
+      const rec = this.mirror.recs.get(id)!;
       siblings.push({ id, name: rec.name, named: rec.named });
       this.listedIn.set(id, dir);
     }
@@ -420,27 +328,10 @@ export class TreeDoc {
     const chmod = this.maps.m.get(id);
     const mode = isMode(chmod) ? chmod : (rec?.mode ?? DEFAULT_MODE[kind]);
     const meta: Record<string, string> = {};
-    for (const key of [...(this.metaKeys.get(id) ?? [])].sort(compareIds)) {
+    for (const key of [...(this.mirror.metaKeys.get(id) ?? [])].sort(compareIds)) {
       const v = this.maps.x.get(metaKey(id, key));
       if (typeof v === 'string') meta[key] = v;
     }
     return { id, parentId, name, storedName: rec?.name ?? '', kind, mode, meta };
-  }
-}
-
-function edgeKey(e: Edge): string {
-  return `${e.lamport}:${e.parent}`;
-}
-
-function checkMode(mode: unknown): void {
-  if (!isMode(mode)) throw new TreeError('EINVAL', `bad mode ${String(mode)}`);
-}
-
-function checkMeta(key: unknown, value: unknown): void {
-  if (typeof key !== 'string' || key.length === 0 || key.includes('\0') || utf8Bytes(key) > MAX_META_KEY_BYTES) {
-    throw new TreeError('EINVAL', 'bad metadata key');
-  }
-  if (value !== undefined && (typeof value !== 'string' || utf8Bytes(value) > MAX_META_VALUE_BYTES)) {
-    throw new TreeError('EINVAL', `bad metadata value for ${key}`);
   }
 }
