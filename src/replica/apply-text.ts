@@ -1,6 +1,7 @@
 /** A whole-file save applied to a Y.Text as the minimal edit (text/diff.ts), in one transaction. */
 import * as Y from 'yjs';
-import { DEFAULT_TIME_LIMIT_MS, DEL, EQ, editScript } from '../text/diff.js';
+import { DEFAULT_TIME_LIMIT_MS, editScript } from '../text/diff.js';
+import { DEL, EQ } from '../text/script.js';
 
 export interface TextEditOptions {
   /** Budget for the diff; past it the trimmed middle is replaced whole. Default 50 ms. */
