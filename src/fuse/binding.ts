@@ -361,8 +361,10 @@ export class Fuse {
       if (timeoutMs > 0 && !stream) timer = setTimeout(() => send(adapter.failed(ETIMEDOUT, args)), timeoutMs)
       try {
         adapter.call(this.ops, args, send)
-      } catch {
-        // The ops catch their own errors; this only keeps a bug from hanging the worker.
+      } catch (err) {
+        // The ops catch their own errors (fuse/ops.ts); this keeps a bug in an adapter from
+        // hanging the kernel's request, and says so.
+        process.emitWarning(`FUSE ${name}: the op threw instead of replying, answering EIO: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
         send(adapter.failed(EIO, args))
       }
     }

@@ -26,8 +26,9 @@ export class DirHandler implements Handler {
     let st
     try {
       st = statSync(abs)
-    } catch {
-      throw fsError('ENOENT', `dir handler: folder ${abs} does not exist`)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw fsError('ENOENT', `dir handler: folder ${abs} does not exist`)
+      throw toFsError(err, `dir handler: folder ${abs}`)
     }
     if (!st.isDirectory()) throw fsError('ENOTDIR', `dir handler: ${abs} is not a folder`)
     this.root = realpathSync(abs)

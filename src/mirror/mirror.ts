@@ -77,7 +77,7 @@ export class Mirror {
     private readonly base: MirrorBase,
     private readonly log: Logger,
   ) {
-    this.sides = { source: new MirrorSide(source), target: new MirrorSide(target) }
+    this.sides = { source: new MirrorSide(source, log), target: new MirrorSide(target, log) }
     // Fingerprints follow every change from the start, passes only once started.
     for (const side of Object.values(this.sides)) {
       this.offs.push(side.replica.onStored((docKey) => {

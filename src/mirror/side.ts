@@ -7,6 +7,7 @@ import { applyTextContent } from '../replica/apply-text.js'
 import { TreeDoc, type TreeNode } from '../model/tree/tree.js'
 import { META, decodeContentRef, encodeContentRef, type ContentRef } from '../model/content.js'
 import type { NamespaceReplica } from '../replica/replica.js'
+import type { Logger } from '../util/log.js'
 import { fsError } from '../vfs/errors.js'
 import { splitPath } from '../vfs/path.js'
 import type { BaseEntry } from './base.js'
@@ -32,7 +33,10 @@ export class MirrorSide {
   /** Text fingerprints by resource id, with the content record they were computed under. */
   private readonly fingerprints = new Map<string, { c: string; f: string }>()
 
-  constructor(readonly replica: NamespaceReplica) {}
+  constructor(
+    readonly replica: NamespaceReplica,
+    private readonly log: Logger,
+  ) {}
 
   /** A stored change of `docKey`: a text doc's fingerprint must be computed again. */
   changed(docKey: string): void {
@@ -151,8 +155,10 @@ export class MirrorSide {
     let ref: ContentRef
     try {
       ref = this.contentRef(node)
-    } catch {
-      return undefined // an unreadable record is left where it is, on its side
+    } catch (err) {
+      // An unreadable record is left where it is, on its side, and said so once per pass.
+      this.log.warn(`mirror: ${this.replica.info.alias}: resource ${node.id} has an unreadable content record, left out of the pass: ${(err as Error).message}`)
+      return undefined
     }
     let f: string
     if (ref.kind === 'e') f = 'e'

@@ -233,6 +233,7 @@ export class SyncTargets {
     try {
       u = new URL(url)
     } catch {
+      // Not a URL at all: it can only be a target of some other node, never this one.
       u = new URL('invalid:')
     }
     if ((u.protocol !== 'ws:' && u.protocol !== 'wss:') || !u.host) {
@@ -270,8 +271,9 @@ export class SyncTargets {
   private aliasOf(nsId: string): string {
     try {
       return this.host.replica(nsId).info.alias
-    } catch {
-      return nsId
+    } catch (err) {
+      if (isFsError(err) && err.code === 'ENOENT') return nsId // no longer held: name it by id
+      throw err
     }
   }
 }

@@ -29,8 +29,9 @@ export function isValidName(name: unknown): name is string {
   try {
     validateName(name);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    if (err instanceof TreeError) return false;
+    throw err;
   }
 }
 
