@@ -85,7 +85,7 @@ describe('a full disk', { skip: canMount ? false : 'needs permission to mount a 
       for (let i = 0; i < 10_000 && failure === undefined; i++) {
         doc.getMap('m').set(`k${i}`, i);
         try {
-          store.docs.appendUpdate('full', last!);
+          store.docs.appendUpdate(['full'], last!);
           acked.push({ key: `k${i}`, value: i });
           blobs.push(store.blobs.putBlob(seededBytes(8000, i + 1)));
         } catch (err) {
@@ -101,7 +101,7 @@ describe('a full disk', { skip: canMount ? false : 'needs permission to mount a 
       // Still readable, with everything acknowledged, while the disk is full.
       const check = (s: LocalStore) => {
         const rebuilt = new Y.Doc();
-        Y.applyUpdate(rebuilt, s.docs.loadDoc('full')!);
+        Y.applyUpdate(rebuilt, s.docs.loadDoc(['full'])!);
         for (const { key, value } of acked) assert.equal(rebuilt.getMap('m').get(key), value, key);
         for (const hash of blobs) assert.ok(s.blobs.getBlob(hash) !== undefined, hash);
       };
