@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { REPO, isMounted, ok, runCli, sh, startMount, tempDir, waitFor } from './harness.js'
+import { REPO, isMounted, ok, runCli, sh, startMount, tempDir, waitFor } from '../support/harness.js'
 
 describe('meshfs CLI', () => {
   test('--help and --version', async () => {

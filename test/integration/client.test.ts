@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { connect, MeshfsClient, MeshfsError, type NamespaceEvent } from '../../src/index.js'
-import { waitFor } from './harness.js'
-import { SYNC_MS, TEST_TIMEOUT, withCluster } from './cluster.js'
+import { waitFor } from '../support/harness.js'
+import { SYNC_MS, TEST_TIMEOUT, withCluster } from '../support/cluster.js'
 
 /** The client, with every method call recorded by name. */
 function recorded(dataDir: string, called: Set<string>): MeshfsClient {

@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import { connect, MeshfsError, type NamespaceEvent } from '../../src/index.js'
-import { ok, REPO, runCli, sh, waitFor } from './harness.js'
-import { LISTEN, SYNC_MS, TEST_TIMEOUT, q, waitPresent, withCluster } from './cluster.js'
-import type { MountedNode } from './harness.js'
+import { ok, REPO, runCli, sh, waitFor } from '../support/harness.js'
+import { LISTEN, SYNC_MS, TEST_TIMEOUT, q, waitPresent, withCluster } from '../support/cluster.js'
+import type { MountedNode } from '../support/harness.js'
 
 async function cliJson<T>(node: MountedNode, ...args: string[]): Promise<T> {
   const r = await runCli([...args, '--data', node.data, '--json'])

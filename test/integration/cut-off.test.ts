@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
 import path from 'node:path'
 import { test } from 'node:test'
-import { ok, sh, waitFor } from './harness.js'
-import { TEST_TIMEOUT, cat, convergedTree, eventually, invite, join, q, waitContent, withCluster } from './cluster.js'
+import { ok, sh, waitFor } from '../support/harness.js'
+import { TEST_TIMEOUT, cat, convergedTree, eventually, invite, join, q, waitContent, withCluster } from '../support/cluster.js'
 
 /** Long enough for the heartbeat to drop a dead connection and for the redial backoff to pass. */
 const RECONNECT_MS = 60_000

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
-import { ok, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { ok, sh, startMount, tempDir, waitFor, type MountedNode } from '../support/harness.js'
 
 describe('dir handler on a real mount', () => {
   let node: MountedNode

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { ok, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { ok, sh, startMount, tempDir, waitFor, type MountedNode } from '../support/harness.js'
 
 const VIM = `vim -u DEFAULTS -i NONE --cmd 'set backupskip='`
 /** A tmux server of our own (its socket in a temp folder), so a user's sessions are never touched. */

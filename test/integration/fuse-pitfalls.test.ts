@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { FIXTURES, ok, sh, startMount, tempDir, waitFor } from './harness.js'
+import { FIXTURES, ok, sh, startMount, tempDir, waitFor } from '../support/harness.js'
 
 const probe = (query = '') => `/probe=module:${path.join(FIXTURES, 'probe-handler.js')}${query}`
 

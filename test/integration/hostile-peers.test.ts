@@ -9,7 +9,7 @@ import { WebSocket } from 'ws'
 import { Handshake } from '../../src/net/protocol/handshake.js'
 import { KeyPair } from '../../src/net/trust/identity.js'
 import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/net/protocol/peer-messages.js'
-import { ok, startMount, waitFor } from './harness.js'
+import { ok, startMount, waitFor } from '../support/harness.js'
 
 interface Stranger {
   received: PeerMessage[]

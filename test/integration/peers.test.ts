@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import type { NodeStatus as Status, PeerView as Peer } from '../../src/client/client.js'
-import { CLI, ok, runCli, sh, waitFor, type MountedNode } from './harness.js'
-import { LISTEN, q, withCluster } from './cluster.js'
+import { CLI, ok, runCli, sh, waitFor, type MountedNode } from '../support/harness.js'
+import { LISTEN, q, withCluster } from '../support/cluster.js'
 
 /** Gossip, dials and their backoff: seconds in practice; the bound is generous. */
 const MESH_MS = 30_000

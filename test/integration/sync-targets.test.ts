@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from '../support/harness.js'
 
 const LISTEN = ['--listen', '127.0.0.1:0']
 const SYNC_MS = 15_000

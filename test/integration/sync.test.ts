@@ -7,8 +7,8 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { ok, runCli, sh, waitFor, type MountedNode } from './harness.js'
-import { LISTEN, TEST_TIMEOUT, cat, convergedTree, eventually, idOf, invite, join, joinStdin, out, q, sha256, shape, share, statusUrl, waitAbsent, waitContent, waitPresent, withCluster } from './cluster.js'
+import { ok, runCli, sh, waitFor, type MountedNode } from '../support/harness.js'
+import { LISTEN, TEST_TIMEOUT, cat, convergedTree, eventually, idOf, invite, join, joinStdin, out, q, sha256, shape, share, statusUrl, waitAbsent, waitContent, waitPresent, withCluster } from '../support/cluster.js'
 
 /** A joiner's refusal: non-zero exit, one line on stderr matching `reason`, nothing joined. */
 async function refusedJoin(node: MountedNode, token: string, reason: RegExp): Promise<void> {

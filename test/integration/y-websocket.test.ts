@@ -16,8 +16,8 @@ import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import type { ClientToken } from '../../src/client/client.js'
-import { ok, runCli, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
-import { LISTEN, SYNC_MS, cat, eventually, q } from './cluster.js'
+import { ok, runCli, startMount, tempDir, waitFor, type MountedNode } from '../support/harness.js'
+import { LISTEN, SYNC_MS, cat, eventually, q } from '../support/cluster.js'
 
 const TEST_TIMEOUT = 120_000
 

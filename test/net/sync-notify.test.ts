@@ -15,7 +15,7 @@ import { DEFAULT_SYNC_OPTIONS, NotifyError, SyncNode } from '../../src/net/sync-
 import { openMemoryStore } from '../../src/store/local-store.js'
 import { createLogger } from '../../src/util/log.js'
 import { MountTable } from '../../src/vfs/mount-table.js'
-import { waitFor } from '../integration/harness.js'
+import { waitFor } from '../support/harness.js'
 
 interface Node {
   ns: Namespaces
