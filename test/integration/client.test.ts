@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { connect, MeshfsClient, MeshfsError, type NamespaceEvent } from '../../src/index.js'
+import { rejectsCode } from '../support/errno.js'
 import { waitFor } from '../support/wait.js'
 import { SYNC_MS, TEST_TIMEOUT, withCluster } from '../support/cluster.js'
 
@@ -97,10 +98,10 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     // Leaving, then typed errors.
     const left = await b.leaveNamespace('team')
     assert.deepEqual(left.left, [team.id])
-    await assert.rejects(b.getNamespace('team'), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOENT')
-    await assert.rejects(a.createNamespace('chat', { alias: 'team' }), (err: unknown) => err instanceof MeshfsError && err.code === 'EEXIST')
-    await assert.rejects(a.joinNamespace('not a token'), (err: unknown) => err instanceof MeshfsError && err.code === 'EINVAL')
-    await assert.rejects(connect({ dataDir: '/nonexistent' }).listNamespaces(), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOTCONN')
+    await rejectsCode(b.getNamespace('team'), 'ENOENT', { type: MeshfsError })
+    await rejectsCode(a.createNamespace('chat', { alias: 'team' }), 'EEXIST', { type: MeshfsError })
+    await rejectsCode(a.joinNamespace('not a token'), 'EINVAL', { type: MeshfsError })
+    await rejectsCode(connect({ dataDir: '/nonexistent' }).listNamespaces(), 'ENOTCONN', { type: MeshfsError })
 
     const methods = Object.getOwnPropertyNames(MeshfsClient.prototype).filter((m) => m !== 'constructor')
     assert.deepEqual(methods.filter((m) => !called.has(m)), [], 'every client method is exercised here')

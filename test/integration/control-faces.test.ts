@@ -11,6 +11,7 @@ import path from 'node:path'
 import { describe, test } from 'node:test'
 import { connect, MeshfsError, type NamespaceEvent } from '../../src/index.js'
 import { ok, REPO, runCli, sh } from '../support/harness.js'
+import { rejectsCode } from '../support/errno.js'
 import { waitFor } from '../support/wait.js'
 import { LISTEN, SYNC_MS, TEST_TIMEOUT, q, waitPresent, withCluster } from '../support/cluster.js'
 import type { MountedNode } from '../support/harness.js'
@@ -106,8 +107,8 @@ describe('control faces', () => {
       assert.match(a.log(), /bad invitation/)
 
       // Bad arguments: clear errors from the client (typed) and the CLI (exit 2).
-      await assert.rejects(client.getNamespace('nope'), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOENT' && /nope/.test(err.message))
-      await assert.rejects(client.subscribeNamespace('nope'), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOENT')
+      await rejectsCode(client.getNamespace('nope'), 'ENOENT', { type: MeshfsError, message: /nope/ })
+      await rejectsCode(client.subscribeNamespace('nope'), 'ENOENT', { type: MeshfsError })
     }))
 
   test('events: the client and the events file see local changes as they happen', { timeout: TEST_TIMEOUT }, () =>

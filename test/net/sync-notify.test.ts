@@ -15,6 +15,7 @@ import { DEFAULT_SYNC_OPTIONS, NotifyError, SyncNode } from '../../src/net/sync-
 import { openMemoryStore } from '../../src/store/local-store.js'
 import { createLogger } from '../../src/util/log.js'
 import { MountTable } from '../../src/vfs/mount-table.js'
+import { throwsCode } from '../support/errno.js'
 import { waitFor } from '../support/wait.js'
 
 interface Node {
@@ -64,16 +65,14 @@ test('a notify reaches the member\'s events stream, with the sender\'s key; sync
     const n = seen.find((e) => e.type === 'notify')!
     assert.deepEqual({ type: n.type, ns: n.ns, from: (n as { from: string }).from, data: (n as { data: string }).data }, { type: 'notify', ns: team.id, from: keyA, data: 'ping ✓' })
 
-    const refusal = (fn: () => unknown, code: string, re: RegExp) =>
-      assert.throws(fn, (err: unknown) => err instanceof NotifyError && err.code === code && re.test(err.message))
-    refusal(() => a.sync.notify(solo.id, keyB, 'x'), 'EACCES', /not a member/)
-    refusal(() => a.sync.notify(team.id, 'nobody', 'x'), 'ENOENT', /no known peer/)
-    refusal(() => a.sync.notify(team.id, keyB, 'x'.repeat(64 * 1024 + 1)), 'EINVAL', /at most 65536/)
-    refusal(() => a.sync.notify('0'.repeat(32), keyB, 'x'), 'ENOENT', /does not hold/)
+    throwsCode(() => a.sync.notify(solo.id, keyB, 'x'), 'EACCES', { type: NotifyError, message: /not a member/ })
+    throwsCode(() => a.sync.notify(team.id, 'nobody', 'x'), 'ENOENT', { type: NotifyError, message: /no known peer/ })
+    throwsCode(() => a.sync.notify(team.id, keyB, 'x'.repeat(64 * 1024 + 1)), 'EINVAL', { type: NotifyError, message: /at most 65536/ })
+    throwsCode(() => a.sync.notify('0'.repeat(32), keyB, 'x'), 'ENOENT', { type: NotifyError, message: /does not hold/ })
 
     await a.sync.stop()
     await waitFor(() => seen.some((e) => e.type === 'sync' && e.state === 'disconnected' && e.peer === keyA), { what: 'B to see A disconnected', timeoutMs: 20_000 })
-    refusal(() => b.sync.notify(team.id, keyA, 'x'), 'ENOTCONN', /not connected/)
+    throwsCode(() => b.sync.notify(team.id, keyA, 'x'), 'ENOTCONN', { type: NotifyError, message: /not connected/ })
   } finally {
     for (const n of nodes) await n.sync.stop()
     rmSync(dir, { recursive: true, force: true })

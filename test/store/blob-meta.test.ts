@@ -7,7 +7,8 @@ import { BlobStore, blobHash } from '../../src/store/blob-store.js';
 import { MemoryStorageAdapter } from '../../src/store/memory-adapter.js';
 import { MetaStore } from '../../src/store/meta-store.js';
 import { SqliteStorageAdapter } from '../../src/store/sqlite-adapter.js';
-import { removeTempDir, seededBytes, storeError, tempDir } from './helpers.js';
+import { seededBytes } from '../support/prng.js';
+import { removeTempDir, storeError, tempDir } from './helpers.js';
 
 const backends: Array<[string, () => { adapter: StorageAdapter; reopen: () => StorageAdapter; cleanup: () => void }]> = [
   [

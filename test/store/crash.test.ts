@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { openLocalStore } from '../../src/store/local-store.js';
-import { removeTempDir, seededRandom, tempDir } from './helpers.js';
+import { seededRandom } from '../support/prng.js';
+import { removeTempDir, tempDir } from './helpers.js';
 
 const ROUNDS = 10;
 const DOCS = 3;

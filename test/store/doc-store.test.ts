@@ -7,7 +7,8 @@ import type { DocId, DocStoreOptions } from '../../src/store/doc-store.js';
 import type { StorageKey } from '../../src/store/key.js';
 import { MemoryStorageAdapter } from '../../src/store/memory-adapter.js';
 import { SqliteStorageAdapter } from '../../src/store/sqlite-adapter.js';
-import { removeTempDir, seededRandom, storeError, tempDir } from './helpers.js';
+import { seededRandom } from '../support/prng.js';
+import { removeTempDir, storeError, tempDir } from './helpers.js';
 
 /** A Y.Doc whose every update is appended to the store, the way the crdt layer will use it. */
 function recordedDoc(store: DocStore, docId: DocId): Y.Doc {

@@ -8,7 +8,8 @@ import * as Y from 'yjs';
 import { StoreError, fromSqliteError } from '../../src/store/errors.js';
 import type { LocalStore } from '../../src/store/local-store.js';
 import { openLocalStore } from '../../src/store/local-store.js';
-import { removeTempDir, seededBytes, tempDir } from './helpers.js';
+import { seededBytes } from '../support/prng.js';
+import { removeTempDir, tempDir } from './helpers.js';
 
 describe('SQLite errors become StoreErrors with an errno', () => {
   const cases: Array<[string, string, string]> = [
