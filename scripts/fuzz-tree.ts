@@ -10,7 +10,8 @@
 import { parseArgs } from 'node:util';
 import * as Y from 'yjs';
 import { TreeDoc } from '../src/model/tree/tree.js';
-import { Prng, runCase } from '../test/model/tree-harness.js';
+import { runCase } from '../test/model/tree-harness.js';
+import { Prng } from '../test/support/prng.js';
 
 const ROOT = TreeDoc.ROOT;
 

@@ -72,10 +72,10 @@ export class Daemon {
       )
       const identity = Identity.loadOrCreate(lock.dir)
       namespaces = new Namespaces(store, table, lock.dir, identity, log.child('ns'))
-      const port = opts.listen.port ?? store.meta.getMeta<number>('listen-port') ?? 0
+      const port = opts.listen.port ?? store.meta.getMeta<number>(['listen-port']) ?? 0
       const sync = new SyncNode(namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'), {
-        load: () => store.meta.getMeta('agent-infos'),
-        save: (v) => store.meta.setMeta('agent-infos', v),
+        load: () => store.meta.getMeta(['agent-infos']),
+        save: (v) => store.meta.setMeta(['agent-infos'], v),
       })
       const clients = new ClientEndpoint(clientRoomHost(namespaces, table), { maxMessagesPerSecond: opts.sync.maxMessagesPerSecond }, log.child('clients'))
       sync.clients = clients
@@ -104,7 +104,7 @@ export class Daemon {
       await sync.start()
       cleanup.unshift(() => sync.stop())
       const bound = Number(new URL(sync.url).port)
-      if (store.meta.getMeta<number>('listen-port') !== bound) store.meta.setMeta('listen-port', bound)
+      if (store.meta.getMeta<number>(['listen-port']) !== bound) store.meta.setMeta(['listen-port'], bound)
       for (const peer of namespaces.peers()) sync.keepConnected(peer.url, peer.publicKey)
       const targets = new SyncTargets({
         roleIn: (ns) => namespaces!.namespaceIdentity(ns).role,

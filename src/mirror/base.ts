@@ -19,16 +19,16 @@ export interface BaseEntry {
 
 export class MirrorBase {
   private readonly entries = new Map<string, BaseEntry>()
-  private readonly prefix: string
-  private readonly textPrefix: string
+  private readonly prefix: readonly string[]
+  private readonly textPrefix: readonly string[]
 
   /** `pair` names the mirror: the source and target namespace ids. */
   constructor(private readonly meta: MetaLike, pair: string) {
-    this.prefix = `sync-base:${pair}:`
-    this.textPrefix = `sync-base-text:${pair}:`
+    this.prefix = ['sync-base', pair]
+    this.textPrefix = ['sync-base-text', pair]
     for (const key of meta.listMeta(this.prefix)) {
       const e = meta.getMeta<BaseEntry>(key)
-      if (e && (e.k === 'g' || e.k === 'f' || e.k === 's') && typeof e.m === 'number' && typeof e.f === 'string') this.entries.set(key.slice(this.prefix.length), e)
+      if (e && (e.k === 'g' || e.k === 'f' || e.k === 's') && typeof e.m === 'number' && typeof e.f === 'string') this.entries.set(key[this.prefix.length]!, e)
     }
   }
 
@@ -42,7 +42,7 @@ export class MirrorBase {
 
   /** The text a text resource had when both sides last agreed, if it was kept. */
   text(path: string): string | undefined {
-    return this.meta.getMeta<string>(this.textPrefix + path)
+    return this.meta.getMeta<string>([...this.textPrefix, path])
   }
 
   /** Record the agreed state of `path`; undefined: absent on both sides. `text` for text resources. */
@@ -51,16 +51,16 @@ export class MirrorBase {
     if (entry === undefined) {
       if (!had) return
       this.entries.delete(path)
-      this.meta.deleteMeta(this.prefix + path)
-      this.meta.deleteMeta(this.textPrefix + path)
+      this.meta.deleteMeta([...this.prefix, path])
+      this.meta.deleteMeta([...this.textPrefix, path])
       return
     }
     // A text's fingerprint is its hash: the same entry has the same text, already kept.
     if (had && sameEntry(had, entry)) return
     this.entries.set(path, entry)
-    this.meta.setMeta(this.prefix + path, entry)
-    if (text !== undefined) this.meta.setMeta(this.textPrefix + path, text)
-    else if (had) this.meta.deleteMeta(this.textPrefix + path)
+    this.meta.setMeta([...this.prefix, path], entry)
+    if (text !== undefined) this.meta.setMeta([...this.textPrefix, path], text)
+    else if (had) this.meta.deleteMeta([...this.textPrefix, path])
   }
 
   /** Forget everything (the target was disabled): a new target starts from no common history. */

@@ -29,13 +29,14 @@ export interface TargetConfig {
 
 /** What the config store needs of the node's meta store (store/MetaStore provides it). */
 export interface MetaLike {
-  getMeta<T = unknown>(key: string): T | undefined
-  setMeta(key: string, value: unknown): void
-  deleteMeta(key: string): boolean
-  listMeta(prefix?: string): string[]
+  getMeta<T = unknown>(key: readonly string[]): T | undefined
+  setMeta(key: readonly string[], value: unknown): void
+  deleteMeta(key: readonly string[]): boolean
+  /** The keys that start with `prefix`, part by part. */
+  listMeta(prefix?: readonly string[]): string[][]
 }
 
-const CONFIG_KEY = 'sync-targets'
+const CONFIG_KEY = ['sync-targets']
 const RANK: Record<GroupMode, number> = { off: 0, simplex: 1, duplex: 2 }
 
 export function checkType(v: unknown): SyncType {

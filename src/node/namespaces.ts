@@ -32,9 +32,9 @@ import { fsError } from '../vfs/errors.js'
 import type { MountTable } from '../vfs/mount-table.js'
 import { checkName, splitPath } from '../vfs/path.js'
 
-const MEMBERSHIP_KEY = 'namespaces'
+const MEMBERSHIP_KEY = ['namespaces']
 /** Peers this node dials at start-up: [{url, publicKey}]. */
-const PEERS_KEY = 'peers'
+const PEERS_KEY = ['peers']
 const NAMESPACE_ID = /^[0-9a-f]{32}$/
 const NODE_ID = /^[0-9a-f]{16}$/
 
@@ -422,7 +422,7 @@ export class Namespaces implements SyncHost {
     if (!replica) return false
     const list = MemberList.read(replica.doc, ns, verifyRecord)
     // Before its first sync a joined namespace knows no members: trust the node that admitted us.
-    if (list.size === 0) return this.store.meta.getMeta<string>(`inviter:${ns}`) === publicKey
+    if (list.size === 0) return this.store.meta.getMeta<string>(['inviter', ns]) === publicKey
     return list.isMember(publicKey)
   }
 
@@ -436,10 +436,10 @@ export class Namespaces implements SyncHost {
     verifyInvitation(token, {
       now: Date.now(),
       isKnownInviter: (pub) => member !== undefined && this.memberList(member.replica).isMember(pub),
-      usesSoFar: (nonce) => this.store.meta.getMeta<number>(`invite-uses:${nonce}`) ?? 0,
+      usesSoFar: (nonce) => this.store.meta.getMeta<number>(['invite-uses', nonce]) ?? 0,
     })
     if (!member) throw Object.assign(new Error(`this node does not hold namespace ${token.ns}`), { code: 'wrong-namespace' })
-    this.store.meta.setMeta(`invite-uses:${token.nonce}`, (this.store.meta.getMeta<number>(`invite-uses:${token.nonce}`) ?? 0) + 1)
+    this.store.meta.setMeta(['invite-uses', token.nonce], (this.store.meta.getMeta<number>(['invite-uses', token.nonce]) ?? 0) + 1)
     const into = token.recursive ? [member, ...this.heldDescendants(token.ns)] : [member]
     for (const { replica } of into) {
       const list = this.memberList(replica)
@@ -458,7 +458,7 @@ export class Namespaces implements SyncHost {
   }
 
   joined(ns: string, inviter: string, url: string): void {
-    this.store.meta.setMeta(`inviter:${ns}`, inviter)
+    this.store.meta.setMeta(['inviter', ns], inviter)
     const peers = this.peers().filter((p) => p.url !== url)
     this.store.meta.setMeta(PEERS_KEY, [...peers, { url, publicKey: inviter }])
     if (this.members.has(ns) || this.joining.has(ns)) return

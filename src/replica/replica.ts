@@ -9,25 +9,34 @@ import { TreeDoc } from '../model/tree/tree.js'
 import { readNamespaceInfo, writeNamespaceInfo, type NamespaceInfo } from '../model/namespace-info.js'
 import { toFsError } from '../vfs/errors.js'
 
+/** A stored doc's id, compared part by part (store/DocStore's DocId). */
+export type DocId = readonly string[]
+
 /** What a replica needs of the local store (store/LocalStore provides it). */
 export interface ReplicaStore {
-  appendUpdate(docId: string, update: Uint8Array): number
-  loadDoc(docId: string): Uint8Array | undefined
-  deleteDoc(docId: string): boolean
-  listDocs(prefix: string): string[]
+  appendUpdate(docId: DocId, update: Uint8Array): number
+  loadDoc(docId: DocId): Uint8Array | undefined
+  deleteDoc(docId: DocId): boolean
+  /** The ids that start with `prefix`, part by part. */
+  listDocs(prefix: DocId): readonly DocId[]
   putBlob(bytes: Uint8Array): string
   getBlob(hash: string): Uint8Array | undefined
   /** Run `fn` so that all its appends commit together, or none does. */
   atomically<T>(fn: () => T): T
 }
 
-export function treeDocId(namespaceId: string): string {
-  return `tree:${namespaceId}`
+export function treeDocId(namespaceId: string): DocId {
+  return ['tree', namespaceId]
+}
+
+/** Every text doc of a namespace starts with this prefix. */
+function textDocPrefix(namespaceId: string): DocId {
+  return ['text', namespaceId]
 }
 
 /** A text resource's content doc: one Y.Text, its own Yjs document, stored beside the tree. */
-export function textDocId(namespaceId: string, resourceId: string): string {
-  return `text:${namespaceId}:${resourceId}`
+export function textDocId(namespaceId: string, resourceId: string): DocId {
+  return [...textDocPrefix(namespaceId), resourceId]
 }
 
 /** Content docs kept loaded; the least recently used beyond this are unloaded. */
@@ -185,8 +194,8 @@ export class NamespaceReplica {
 
   /** Every doc of this namespace that holds state: 'tree' and the resource ids of text docs. */
   docKeys(): string[] {
-    const prefix = `text:${this.id}:`
-    return ['tree', ...this.store.listDocs(prefix).map((d) => d.slice(prefix.length))]
+    const prefix = textDocPrefix(this.id)
+    return ['tree', ...this.store.listDocs(prefix).map((d) => d[prefix.length]!)]
   }
 
   stateVector(docKey: string): Uint8Array {
@@ -210,7 +219,7 @@ export class NamespaceReplica {
     return Buffer.byteLength(this.text(resourceId).toString())
   }
 
-  private docIdOf(docKey: string): string {
+  private docIdOf(docKey: string): DocId {
     return docKey === 'tree' ? treeDocId(this.id) : textDocId(this.id, docKey)
   }
 
@@ -245,7 +254,7 @@ export class NamespaceReplica {
   destroy(): void {
     for (const loaded of this.texts.values()) loaded.doc.destroy()
     this.texts.clear()
-    for (const doc of this.store.listDocs(`text:${this.id}:`)) this.store.deleteDoc(doc)
+    for (const doc of this.store.listDocs(textDocPrefix(this.id))) this.store.deleteDoc(doc)
     this.docState.tree.destroy()
     this.docState.doc.destroy()
     this.store.deleteDoc(treeDocId(this.id))

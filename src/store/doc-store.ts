@@ -3,11 +3,15 @@
  * snapshot, in the manner of automerge-repo's StorageSubsystem (the adapter stores bytes; this
  * module decides what the keys mean).
  *
+ * A document id is a list of non-empty parts (['tree', ns], ['text', ns, rid]), compared part by
+ * part, so no id can collide with another or fall under a foreign prefix, whatever its parts hold.
+ *
  * Keys:
- *   ['head', docId]             JSON DocHead: sequence counter and log statistics
- *   ['snapshot', docId]         one Yjs update (v1) equal to all log entries folded in so far
- *   ['log', docId, seq]         one Yjs update (v1); seq zero-padded to 16 digits so key order
- *                               is numeric order
+ *   ['head', ...docId]          JSON DocHead: sequence counter and log statistics
+ *   ['snapshot', ...docId]      one Yjs update (v1) equal to all log entries folded in so far
+ *   ['log', ...docId, '', seq]  one Yjs update (v1); seq zero-padded to 16 digits so key order
+ *                               is numeric order. The empty part ends the id (no id part is
+ *                               empty), so the log of ['a'] never takes in the log of ['a', 'b'].
  *
  * Seqs are per document, start at 1 and are never reused while the document exists (the head
  * keeps the counter across compactions). The snapshot covers exactly the seqs <= head.snapshotSeq;
@@ -16,6 +20,10 @@
 import * as Y from 'yjs';
 import type { StorageAdapter } from './adapter.js';
 import { StoreError } from './errors.js';
+import type { StorageKey } from './key.js';
+
+/** A document's id: one or more non-empty parts, e.g. ['tree', namespaceId]. */
+export type DocId = StorageKey;
 
 export interface DocStoreOptions {
   /** Compact a document once its log holds this many updates (default 500; 0 = never). */
@@ -52,7 +60,10 @@ export class DocStore {
   readonly #adapter: StorageAdapter;
   readonly #compactAfterUpdates: number;
   readonly #compactAfterBytes: number;
-  /** docs being compacted right now: an append re-entered from inside must not start another */
+  /**
+   * docs being compacted right now, by showDocId (JSON keeps the parts apart): an append
+   * re-entered from inside must not start another
+   */
   readonly #compacting = new Set<string>();
 
   constructor(adapter: StorageAdapter, options: DocStoreOptions = {}) {
@@ -70,7 +81,7 @@ export class DocStore {
    * commit. If that compaction fails the error is thrown, although the update itself is stored:
    * appending the same update again is harmless (Yjs updates are idempotent).
    */
-  appendUpdate(docId: string, update: Uint8Array): number {
+  appendUpdate(docId: DocId, update: Uint8Array): number {
     checkDocId(docId);
     checkUpdate(docId, update);
     const head = this.#adapter.transaction(() => {
@@ -82,7 +93,7 @@ export class DocStore {
       this.#writeHead(docId, next);
       return next;
     });
-    if (this.#shouldCompact(head) && !this.#compacting.has(docId)) this.compact(docId);
+    if (this.#shouldCompact(head) && !this.#compacting.has(showDocId(docId))) this.compact(docId);
     return head.seq;
   }
 
@@ -91,7 +102,7 @@ export class DocStore {
    * the store has no such document. Snapshot and log are read in one transaction, so a
    * concurrent compaction cannot make an update appear twice or not at all.
    */
-  loadDoc(docId: string): Uint8Array | undefined {
+  loadDoc(docId: DocId): Uint8Array | undefined {
     checkDocId(docId);
     const parts = this.#adapter.transaction(() => {
       if (this.#readHead(docId) === undefined) return undefined;
@@ -109,9 +120,9 @@ export class DocStore {
    * update can only come from a re-entrant call; the rule keeps compaction correct if the merge
    * ever moves out of the transaction. Returns undefined for an unknown document.
    */
-  compact(docId: string): CompactionResult | undefined {
+  compact(docId: DocId): CompactionResult | undefined {
     checkDocId(docId);
-    this.#compacting.add(docId);
+    this.#compacting.add(showDocId(docId));
     try {
       return this.#adapter.transaction(() => {
         const before = this.#readHead(docId);
@@ -138,37 +149,34 @@ export class DocStore {
         return { throughSeq, folded: log.length, snapshotBytes: merged.byteLength };
       });
     } finally {
-      this.#compacting.delete(docId);
+      this.#compacting.delete(showDocId(docId));
     }
   }
 
   /** Removes the document's head, snapshot and log; false if there was no such document. */
-  deleteDoc(docId: string): boolean {
+  deleteDoc(docId: DocId): boolean {
     checkDocId(docId);
     return this.#adapter.transaction(() => {
       const existed = this.#adapter.has(headKey(docId));
       this.#adapter.remove(headKey(docId));
       this.#adapter.remove(snapshotKey(docId));
-      this.#adapter.removeRange(['log', docId]);
+      this.#adapter.removeRange(logPrefix(docId));
       return existed;
     });
   }
 
-  hasDoc(docId: string): boolean {
+  hasDoc(docId: DocId): boolean {
     checkDocId(docId);
     return this.#adapter.has(headKey(docId));
   }
 
-  /** Ids of the stored documents that start with `prefix` (a plain string prefix of the id). */
-  listDocs(prefix = ''): string[] {
-    return this.#adapter
-      .listKeys(['head'])
-      .map((key) => key[1]!)
-      .filter((id) => id.startsWith(prefix));
+  /** Ids of the stored documents that start with `prefix`, part by part, ordered. */
+  listDocs(prefix: DocId = []): string[][] {
+    return this.#adapter.listKeys(['head', ...prefix]).map((key) => key.slice(1));
   }
 
   /** Sequence counter and log size of a document, or undefined for an unknown one. */
-  stats(docId: string): DocHead | undefined {
+  stats(docId: DocId): DocHead | undefined {
     checkDocId(docId);
     return this.#readHead(docId);
   }
@@ -180,21 +188,21 @@ export class DocStore {
     );
   }
 
-  #readLog(docId: string): LogEntry[] {
-    return namingRecord(docId, () => this.#adapter.loadRange(['log', docId])).map(({ key, data }) => {
-      const seq = Number(key[2]);
-      if (key.length !== 3 || !Number.isSafeInteger(seq) || seq <= 0) {
+  #readLog(docId: DocId): LogEntry[] {
+    return namingRecord(docId, () => this.#adapter.loadRange(logPrefix(docId))).map(({ key, data }) => {
+      const seq = Number(key.at(-1));
+      if (key.length !== docId.length + 3 || !Number.isSafeInteger(seq) || seq <= 0) {
         throw corrupt(docId, `has a log entry with a malformed key ${JSON.stringify(key)}`);
       }
       return { seq, data };
     });
   }
 
-  #readSnapshot(docId: string): Uint8Array | undefined {
+  #readSnapshot(docId: DocId): Uint8Array | undefined {
     return namingRecord(docId, () => this.#adapter.load(snapshotKey(docId)));
   }
 
-  #readHead(docId: string): DocHead | undefined {
+  #readHead(docId: DocId): DocHead | undefined {
     const bytes = namingRecord(docId, () => this.#adapter.load(headKey(docId)));
     if (bytes === undefined) return undefined;
     let head: unknown;
@@ -207,7 +215,7 @@ export class DocStore {
     return head;
   }
 
-  #writeHead(docId: string, head: DocHead): void {
+  #writeHead(docId: DocId, head: DocHead): void {
     this.#adapter.save(headKey(docId), Buffer.from(JSON.stringify(head), 'utf8'));
   }
 }
@@ -217,16 +225,25 @@ interface LogEntry {
   data: Uint8Array;
 }
 
-function headKey(docId: string): string[] {
-  return ['head', docId];
+function headKey(docId: DocId): string[] {
+  return ['head', ...docId];
 }
 
-function snapshotKey(docId: string): string[] {
-  return ['snapshot', docId];
+function snapshotKey(docId: DocId): string[] {
+  return ['snapshot', ...docId];
 }
 
-function logKey(docId: string, seq: number): string[] {
-  return ['log', docId, String(seq).padStart(SEQ_DIGITS, '0')];
+function logPrefix(docId: DocId): string[] {
+  return ['log', ...docId, ''];
+}
+
+function logKey(docId: DocId, seq: number): string[] {
+  return [...logPrefix(docId), String(seq).padStart(SEQ_DIGITS, '0')];
+}
+
+/** How messages (and the compacting set) name a doc: JSON, so the parts stay visible and apart. */
+function showDocId(docId: DocId): string {
+  return JSON.stringify(docId);
 }
 
 function isDocHead(value: unknown): value is DocHead {
@@ -235,23 +252,23 @@ function isDocHead(value: unknown): value is DocHead {
   return ['seq', 'snapshotSeq', 'logCount', 'logBytes'].every((k) => Number.isSafeInteger(v[k]) && (v[k] as number) >= 0);
 }
 
-function checkDocId(docId: string): void {
-  if (typeof docId !== 'string' || docId.length === 0) {
-    throw new StoreError(`document id must be a non-empty string, got ${JSON.stringify(docId)}`, {
+function checkDocId(docId: DocId): void {
+  if (!Array.isArray(docId) || docId.length === 0 || !docId.every((part) => typeof part === 'string' && part.length > 0)) {
+    throw new StoreError(`document id must be a non-empty array of non-empty strings, got ${JSON.stringify(docId)}`, {
       kind: 'invalid-argument',
       code: 'EINVAL',
     });
   }
 }
 
-function checkUpdate(docId: string, update: Uint8Array): void {
+function checkUpdate(docId: DocId, update: Uint8Array): void {
   if (!(update instanceof Uint8Array) || update.byteLength === 0) {
-    throw new StoreError(`update for doc ${docId} must be a non-empty Uint8Array`, { kind: 'invalid-argument', code: 'EINVAL' });
+    throw new StoreError(`update for doc ${showDocId(docId)} must be a non-empty Uint8Array`, { kind: 'invalid-argument', code: 'EINVAL' });
   }
   try {
     Y.decodeUpdate(update);
   } catch (err) {
-    throw new StoreError(`update for doc ${docId} is not a valid Yjs update: ${(err as Error).message}`, {
+    throw new StoreError(`update for doc ${showDocId(docId)} is not a valid Yjs update: ${(err as Error).message}`, {
       kind: 'invalid-argument',
       code: 'EINVAL',
       cause: err,
@@ -260,14 +277,14 @@ function checkUpdate(docId: string, update: Uint8Array): void {
 }
 
 /** Rewords an adapter's corrupt-record error (which names a raw key) in terms of doc and seq. */
-function namingRecord<T>(docId: string, read: () => T): T {
+function namingRecord<T>(docId: DocId, read: () => T): T {
   try {
     return read();
   } catch (err) {
     if (!(err instanceof StoreError) || err.kind !== 'corrupt-record' || err.key === undefined) throw err;
-    const [space, , seq] = err.key;
-    const what = space === 'log' ? `log entry seq ${Number(seq)}` : space === 'snapshot' ? 'snapshot' : `${space} record`;
-    throw new StoreError(`doc ${docId} has a corrupted ${what}: ${err.message}`, {
+    const space = err.key[0];
+    const what = space === 'log' ? `log entry seq ${Number(err.key.at(-1))}` : space === 'snapshot' ? 'snapshot' : `${space} record`;
+    throw new StoreError(`doc ${showDocId(docId)} has a corrupted ${what}: ${err.message}`, {
       kind: 'corrupt-record',
       code: 'EIO',
       path: err.path,
@@ -277,8 +294,8 @@ function namingRecord<T>(docId: string, read: () => T): T {
   }
 }
 
-function corrupt(docId: string, what: string, cause?: unknown): StoreError {
-  return new StoreError(`doc ${docId} ${what}`, { kind: 'corrupt-record', code: 'EIO', cause });
+function corrupt(docId: DocId, what: string, cause?: unknown): StoreError {
+  return new StoreError(`doc ${showDocId(docId)} ${what}`, { kind: 'corrupt-record', code: 'EIO', cause });
 }
 
 /**
@@ -286,7 +303,7 @@ function corrupt(docId: string, what: string, cause?: unknown): StoreError {
  * entry throws there; we then decode the inputs one by one to name the culprit. A single input
  * is returned by Yjs without decoding, so a lone log entry is decoded here explicitly.
  */
-function mergeChecked(docId: string, snapshot: Uint8Array | undefined, log: LogEntry[]): Uint8Array {
+function mergeChecked(docId: DocId, snapshot: Uint8Array | undefined, log: LogEntry[]): Uint8Array {
   const inputs: Array<{ what: string; data: Uint8Array }> = [];
   if (snapshot !== undefined) inputs.push({ what: 'the snapshot', data: snapshot });
   for (const entry of log) inputs.push({ what: `log entry seq ${entry.seq}`, data: entry.data });
@@ -301,7 +318,7 @@ function mergeChecked(docId: string, snapshot: Uint8Array | undefined, log: LogE
   }
 }
 
-function decodeOrThrow(docId: string, input: { what: string; data: Uint8Array }): void {
+function decodeOrThrow(docId: DocId, input: { what: string; data: Uint8Array }): void {
   try {
     Y.decodeUpdate(input.data);
   } catch (err) {

@@ -55,10 +55,6 @@ export class StoreError extends Error {
   }
 }
 
-export function isStoreError(err: unknown): err is StoreError {
-  return err instanceof StoreError;
-}
-
 /** better-sqlite3 throws `SqliteError` with an extended result code name in `code`. */
 function sqliteCode(err: unknown): string | undefined {
   if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {

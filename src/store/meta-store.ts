@@ -1,9 +1,15 @@
 /**
- * Node-local metadata as JSON values under ['kv', key]: this node's settings and bookkeeping
- * that are never replicated (sync targets' positions, the last mount point, ...).
+ * Node-local metadata as JSON values under ['kv', ...key]: this node's settings and bookkeeping
+ * that are never replicated (sync targets' positions, the last mount point, ...). A key is a
+ * list of parts (['listen-port'], ['inviter', ns]), compared part by part, so a part that holds
+ * any character (a path's ':') can neither collide with another key nor match a foreign prefix.
  */
 import type { StorageAdapter } from './adapter.js';
 import { StoreError } from './errors.js';
+import type { StorageKey } from './key.js';
+
+/** A metadata key: one or more parts (a part may be empty, e.g. a path). */
+export type MetaKey = StorageKey;
 
 export class MetaStore {
   readonly #adapter: StorageAdapter;
@@ -13,7 +19,7 @@ export class MetaStore {
   }
 
   /** The stored value, or undefined. The type parameter is the caller's claim, not checked. */
-  getMeta<T = unknown>(key: string): T | undefined {
+  getMeta<T = unknown>(key: MetaKey): T | undefined {
     checkKey(key);
     const bytes = this.#adapter.load(metaKey(key));
     if (bytes === undefined) return undefined;
@@ -30,7 +36,7 @@ export class MetaStore {
   }
 
   /** Stores `value` as JSON.stringify renders it; a value it cannot render is EINVAL. */
-  setMeta(key: string, value: unknown): void {
+  setMeta(key: MetaKey, value: unknown): void {
     checkKey(key);
     let json: string | undefined;
     try {
@@ -49,7 +55,7 @@ export class MetaStore {
   }
 
   /** Removes the key; false if it was not set. */
-  deleteMeta(key: string): boolean {
+  deleteMeta(key: MetaKey): boolean {
     checkKey(key);
     return this.#adapter.transaction(() => {
       const existed = this.#adapter.has(metaKey(key));
@@ -58,21 +64,19 @@ export class MetaStore {
     });
   }
 
-  listMeta(prefix = ''): string[] {
-    return this.#adapter
-      .listKeys(['kv'])
-      .map((key) => key[1]!)
-      .filter((key) => key.startsWith(prefix));
+  /** The keys that start with `prefix`, part by part, ordered. */
+  listMeta(prefix: MetaKey = []): string[][] {
+    return this.#adapter.listKeys(['kv', ...prefix]).map((key) => key.slice(1));
   }
 }
 
-function metaKey(key: string): string[] {
-  return ['kv', key];
+function metaKey(key: MetaKey): string[] {
+  return ['kv', ...key];
 }
 
-function checkKey(key: string): void {
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new StoreError(`metadata key must be a non-empty string, got ${JSON.stringify(key)}`, {
+function checkKey(key: MetaKey): void {
+  if (!Array.isArray(key) || key.length === 0) {
+    throw new StoreError(`metadata key must be a non-empty array of strings, got ${JSON.stringify(key)}`, {
       kind: 'invalid-argument',
       code: 'EINVAL',
     });

@@ -18,6 +18,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { StoreError, fromSqliteError } from './errors.js';
+import { decodeKey, encodeFullKey } from './key.js';
+import { schema2Key } from './schema1-keys.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -25,7 +27,7 @@ export const DB_FILE_NAME = 'meshfs.db';
 /** 'MSHF' in the SQLite header's application_id: recognisable without running any SQL. */
 export const APPLICATION_ID = 0x4d534846;
 export const APP_MARKER = 'meshfs';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 const HEADER_SIZE = 100;
@@ -71,6 +73,19 @@ const MIGRATIONS: readonly Migration[] = [
       `);
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('app', APP_MARKER);
       db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('created_at', new Date().toISOString());
+    },
+  },
+  {
+    // Doc ids and metadata names become key parts instead of ':'-joined strings (schema1-keys.ts).
+    // The values and their CRC-32s stay as they are: only the keys move.
+    version: 2,
+    up(db) {
+      const rows = db.prepare<[], { id: number; key: Buffer }>('SELECT id, key FROM chunks').all();
+      const rekey = db.prepare<[Buffer, number]>('UPDATE chunks SET key = ? WHERE id = ?');
+      for (const row of rows) {
+        const moved = schema2Key(decodeKey(row.key));
+        if (moved !== undefined) rekey.run(encodeFullKey(moved), row.id);
+      }
     },
   },
 ];
@@ -214,20 +229,33 @@ function withInspectionPath<T>(file: string, inspect: (readPath: string) => T): 
   let dir: string;
   try {
     dir = fs.mkdtempSync(path.join(path.dirname(file), INSPECTION_DIR_PREFIX));
-  } catch {
+  } catch (err) {
+    if (!NO_PRIVATE_LINK.has((err as NodeJS.ErrnoException).code ?? '')) throw inspectionError(err, file);
     return inspect(file);
   }
   try {
     const link = path.join(dir, DB_FILE_NAME);
     try {
       fs.linkSync(file, link);
-    } catch {
+    } catch (err) {
+      if (!NO_PRIVATE_LINK.has((err as NodeJS.ErrnoException).code ?? '')) throw inspectionError(err, file);
       return inspect(file);
     }
     return inspect(link);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Why a private directory or hard link may be impossible while reading in place still works:
+ * no hard links on this file system, no room or no write permission beside the database.
+ * Any other failure (EIO, ...) is a real problem and is reported.
+ */
+const NO_PRIVATE_LINK = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSPC', 'EDQUOT', 'EACCES', 'EROFS']);
+
+function inspectionError(err: unknown, file: string): StoreError {
+  return new StoreError(`cannot prepare to inspect ${file}: ${(err as Error).message}`, { kind: 'io', code: 'EIO', path: file, cause: err });
 }
 
 function inspectReadOnly(file: string, check: 'quick' | 'full' | 'none'): void {

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
-import { REPO, tempDir } from '../integration/harness.js'
+import { REPO, tempDir } from '../support/harness.js'
 
 test('npm run bench -- --tiny runs every measure and writes its results', { timeout: 300_000 }, async () => {
   const out = tempDir('bench')

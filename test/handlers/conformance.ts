@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { errnoOf as code } from '../errno-of.js'
+import { errnoOf as code } from '../support/errno.js'
 import type { Handler, OpenFlags } from '../../src/vfs/handler.js'
 
 const RW: OpenFlags = { read: true, write: true, append: false, truncate: false }

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { REPO, isMounted, ok, runCli, sh, startMount, tempDir, waitFor } from './harness.js'
+import { REPO, isMounted, ok, runCli, sh, startMount, tempDir } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
 
 describe('meshfs CLI', () => {
   test('--help and --version', async () => {
@@ -85,7 +86,7 @@ describe('meshfs CLI', () => {
       const r = await runCli(['unmount', node.mnt])
       assert.equal(r.code, 0, r.stderr)
       assert.equal(await isMounted(node.mnt), false)
-      await waitFor('the daemon to exit', () => node.proc.exitCode !== null)
+      await waitFor(() => node.proc.exitCode !== null, { what: 'the daemon to exit' })
       assert.equal(node.proc.exitCode, 0)
       assert.match(node.log(), /SIGTERM: unmounting/)
     } finally {
@@ -97,7 +98,7 @@ describe('meshfs CLI', () => {
     const node = await startMount()
     try {
       node.proc.kill('SIGINT')
-      await waitFor('the daemon to exit', () => node.proc.exitCode !== null)
+      await waitFor(() => node.proc.exitCode !== null, { what: 'the daemon to exit' })
       assert.equal(node.proc.exitCode, 0)
       assert.equal(await isMounted(node.mnt), false)
     } finally {
@@ -110,7 +111,7 @@ describe('meshfs CLI', () => {
     const first = await startMount([], { root })
     try {
       first.proc.kill('SIGKILL')
-      await waitFor('the daemon to die', () => first.proc.signalCode !== null)
+      await waitFor(() => first.proc.signalCode !== null, { what: 'the daemon to die' })
       const dead = await sh(`stat ${first.mnt}`)
       assert.match(dead.stderr, /Transport endpoint is not connected/)
       const second = await startMount([], { root })

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { connect, MeshfsClient, MeshfsError, type NamespaceEvent } from '../../src/index.js'
-import { waitFor } from './harness.js'
-import { SYNC_MS, TEST_TIMEOUT, withCluster } from './cluster.js'
+import { rejectsCode } from '../support/errno.js'
+import { waitFor } from '../support/wait.js'
+import { SYNC_MS, TEST_TIMEOUT, withCluster } from '../support/cluster.js'
 
 /** The client, with every method call recorded by name. */
 function recorded(dataDir: string, called: Set<string>): MeshfsClient {
@@ -62,8 +63,8 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     const joined = await b.joinNamespace(invitation)
     assert.equal(joined.id, team.id)
     const bKey = (await b.status()).nodeId
-    await waitFor('A to list B as a member', async () => (await a.listMembers('team')).some((m) => m.publicKey === bKey && m.leftMs === undefined), SYNC_MS)
-    await waitFor('A to see B connected', async () => (await a.getPeers('team')).some((p) => p.key === bKey && p.connected), SYNC_MS)
+    await waitFor(async () => (await a.listMembers('team')).some((m) => m.publicKey === bKey && m.leftMs === undefined), { what: 'A to list B as a member', timeoutMs: SYNC_MS })
+    await waitFor(async () => (await a.getPeers('team')).some((p) => p.key === bKey && p.connected), { what: 'A to see B connected', timeoutMs: SYNC_MS })
 
     // Events and notify: B subscribes; A notifies B and changes the namespace.
     const events = await b.subscribeNamespace('team')
@@ -73,9 +74,9 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     })()
     try {
       assert.equal(await a.notify('team', bKey.slice(0, 10), 'hello B'), bKey)
-      await waitFor('the notify on B', () => seen.some((e) => e.type === 'notify' && e.data === 'hello B' && e.from === me.publicKey), SYNC_MS)
+      await waitFor(() => seen.some((e) => e.type === 'notify' && e.data === 'hello B' && e.from === me.publicKey), { what: 'the notify on B', timeoutMs: SYNC_MS })
       await a.createGroupInNamespace('team', 'from-a')
-      await waitFor('the new group on B', () => seen.some((e) => e.type === 'put' && e.path === '/from-a'), SYNC_MS)
+      await waitFor(() => seen.some((e) => e.type === 'put' && e.path === '/from-a'), { what: 'the new group on B', timeoutMs: SYNC_MS })
     } finally {
       await events.return?.()
       await reading
@@ -83,7 +84,7 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
 
     // Roles.
     assert.equal((await a.grantRole('team', bKey, 'admin')).role, 'admin')
-    await waitFor('B to see itself admin', async () => (await b.getNamespaceIdentity('team')).role === 'admin', SYNC_MS)
+    await waitFor(async () => (await b.getNamespaceIdentity('team')).role === 'admin', { what: 'B to see itself admin', timeoutMs: SYNC_MS })
 
     // Sync targets (local).
     await a.createNamespace('files', { alias: 'mirror' })
@@ -97,10 +98,10 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     // Leaving, then typed errors.
     const left = await b.leaveNamespace('team')
     assert.deepEqual(left.left, [team.id])
-    await assert.rejects(b.getNamespace('team'), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOENT')
-    await assert.rejects(a.createNamespace('chat', { alias: 'team' }), (err: unknown) => err instanceof MeshfsError && err.code === 'EEXIST')
-    await assert.rejects(a.joinNamespace('not a token'), (err: unknown) => err instanceof MeshfsError && err.code === 'EINVAL')
-    await assert.rejects(connect({ dataDir: '/nonexistent' }).listNamespaces(), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOTCONN')
+    await rejectsCode(b.getNamespace('team'), 'ENOENT', { type: MeshfsError })
+    await rejectsCode(a.createNamespace('chat', { alias: 'team' }), 'EEXIST', { type: MeshfsError })
+    await rejectsCode(a.joinNamespace('not a token'), 'EINVAL', { type: MeshfsError })
+    await rejectsCode(connect({ dataDir: '/nonexistent' }).listNamespaces(), 'ENOTCONN', { type: MeshfsError })
 
     const methods = Object.getOwnPropertyNames(MeshfsClient.prototype).filter((m) => m !== 'constructor')
     assert.deepEqual(methods.filter((m) => !called.has(m)), [], 'every client method is exercised here')

@@ -10,9 +10,11 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import { connect, MeshfsError, type NamespaceEvent } from '../../src/index.js'
-import { ok, REPO, runCli, sh, waitFor } from './harness.js'
-import { LISTEN, SYNC_MS, TEST_TIMEOUT, q, waitPresent, withCluster } from './cluster.js'
-import type { MountedNode } from './harness.js'
+import { ok, REPO, runCli, sh } from '../support/harness.js'
+import { rejectsCode } from '../support/errno.js'
+import { waitFor } from '../support/wait.js'
+import { LISTEN, SYNC_MS, TEST_TIMEOUT, q, waitPresent, withCluster } from '../support/cluster.js'
+import type { MountedNode } from '../support/harness.js'
 
 async function cliJson<T>(node: MountedNode, ...args: string[]): Promise<T> {
   const r = await runCli([...args, '--data', node.data, '--json'])
@@ -105,8 +107,8 @@ describe('control faces', () => {
       assert.match(a.log(), /bad invitation/)
 
       // Bad arguments: clear errors from the client (typed) and the CLI (exit 2).
-      await assert.rejects(client.getNamespace('nope'), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOENT' && /nope/.test(err.message))
-      await assert.rejects(client.subscribeNamespace('nope'), (err: unknown) => err instanceof MeshfsError && err.code === 'ENOENT')
+      await rejectsCode(client.getNamespace('nope'), 'ENOENT', { type: MeshfsError, message: /nope/ })
+      await rejectsCode(client.subscribeNamespace('nope'), 'ENOENT', { type: MeshfsError })
     }))
 
   test('events: the client and the events file see local changes as they happen', { timeout: TEST_TIMEOUT }, () =>
@@ -118,15 +120,15 @@ describe('control faces', () => {
       const cat = follow(['cat', path.join(a.mnt, '.meshfs/ns/proj/events')])
       try {
         await ok(`echo one > ${q(ns)}/a.txt`)
-        await waitFor('put /a.txt', () => sub.events.some((e) => e.type === 'put' && e.path === '/a.txt'), SYNC_MS)
+        await waitFor(() => sub.events.some((e) => e.type === 'put' && e.path === '/a.txt'), { what: 'put /a.txt', timeoutMs: SYNC_MS })
         await ok(`mkdir ${q(ns)}/g`)
-        await waitFor('put /g', () => sub.events.some((e) => e.type === 'put' && e.path === '/g' && e.kind === 'group'), SYNC_MS)
+        await waitFor(() => sub.events.some((e) => e.type === 'put' && e.path === '/g' && e.kind === 'group'), { what: 'put /g', timeoutMs: SYNC_MS })
         await ok(`mv ${q(ns)}/a.txt ${q(ns)}/g/`)
-        await waitFor('move', () => sub.events.some((e) => e.type === 'move' && e.from === '/a.txt' && e.to === '/g/a.txt'), SYNC_MS)
+        await waitFor(() => sub.events.some((e) => e.type === 'move' && e.from === '/a.txt' && e.to === '/g/a.txt'), { what: 'move', timeoutMs: SYNC_MS })
         await ok(`rm -r ${q(ns)}/g`)
-        await waitFor('remove /g', () => sub.events.some((e) => e.type === 'remove' && e.path === '/g'), SYNC_MS)
+        await waitFor(() => sub.events.some((e) => e.type === 'remove' && e.path === '/g'), { what: 'remove /g', timeoutMs: SYNC_MS })
         // `cat` of the events file is still running (blocked reads) and saw the same events.
-        await waitFor('cat of events to show the move', () => cat.output().includes('"type":"move"'), SYNC_MS)
+        await waitFor(() => cat.output().includes('"type":"move"'), { what: 'cat of events to show the move', timeoutMs: SYNC_MS })
         assert.equal(cat.proc.exitCode, null, `cat ended: ${cat.output()}`)
         const lines = cat.output().trim().split('\n').map((l) => JSON.parse(l) as { type: string; seq?: number })
         assert.equal(lines[0]!.type, 'stream')
@@ -150,14 +152,14 @@ describe('control faces', () => {
         await ok(`echo ${q(token)} > ${q(path.join(b.mnt, '.meshfs/join'))}`)
         await waitPresent(path.join(b.mnt, 'team'))
         const bKey = file(b, 'ns/team/identity').trim()
-        await waitFor('member-joined on A', () => sub.events.some((e) => e.type === 'member-joined' && e.member === bKey), SYNC_MS)
+        await waitFor(() => sub.events.some((e) => e.type === 'member-joined' && e.member === bKey), { what: 'member-joined on A', timeoutMs: SYNC_MS })
 
         tail = follow(['tail', '-f', '-n', '1', path.join(b.mnt, '.meshfs/ns/team/events')])
-        await waitFor('tail to print the last line', () => tail!.output().trim().length > 0, SYNC_MS)
+        await waitFor(() => tail!.output().trim().length > 0, { what: 'tail to print the last line', timeoutMs: SYNC_MS })
         await ok(`echo hello > ${q(path.join(a.mnt, 'team/hello.txt'))}`)
-        await waitFor('tail -f on B to show the put made on A', () => /"type":"put","path":"\/hello.txt"/.test(tail!.output()), SYNC_MS)
+        await waitFor(() => /"type":"put","path":"\/hello.txt"/.test(tail!.output()), { what: 'tail -f on B to show the put made on A', timeoutMs: SYNC_MS })
         await ok(`echo more >> ${q(path.join(b.mnt, 'team/hello.txt'))}`)
-        await waitFor('the client on A to see B\'s edit', () => sub.events.filter((e) => e.type === 'put' && e.path === '/hello.txt').length >= 2, SYNC_MS)
+        await waitFor(() => sub.events.filter((e) => e.type === 'put' && e.path === '/hello.txt').length >= 2, { what: 'the client on A to see B\'s edit', timeoutMs: SYNC_MS })
       } finally {
         await sub.stop()
         await tail?.stop()

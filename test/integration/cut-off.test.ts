@@ -8,8 +8,9 @@ import assert from 'node:assert/strict'
 import { randomInt } from 'node:crypto'
 import path from 'node:path'
 import { test } from 'node:test'
-import { ok, sh, waitFor } from './harness.js'
-import { TEST_TIMEOUT, cat, convergedTree, eventually, invite, join, q, waitContent, withCluster } from './cluster.js'
+import { ok, sh } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
+import { TEST_TIMEOUT, cat, convergedTree, eventually, invite, join, q, waitContent, withCluster } from '../support/cluster.js'
 
 /** Long enough for the heartbeat to drop a dead connection and for the redial backoff to pass. */
 const RECONNECT_MS = 60_000
@@ -50,7 +51,7 @@ test('a node cut off from the network edits offline and converges after it comes
       // Apart, each sees only its own changes.
       assert.equal(await cat(path.join(B, 'shared.txt')), 'one\ntwo\nTHREE (B)\n')
       assert.equal(await cat(path.join(A, 'shared.txt')), 'ONE (A)\ntwo\nthree\n')
-      await waitFor('A to notice B is gone', () => /answered nothing|disconnected/.test(a.log()), RECONNECT_MS)
+      await waitFor(() => /answered nothing|disconnected/.test(a.log()), { what: 'A to notice B is gone', timeoutMs: RECONNECT_MS })
       const stillApart = await sh(`test -e ${q(A)}/b-offline.txt`)
       assert.notEqual(stillApart.code, 0, 'nothing of B reached A while the link was down')
 

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import { after, before, describe, test } from 'node:test'
-import { ok, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { ok, sh, startMount, tempDir, type MountedNode } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
 
 describe('dir handler on a real mount', () => {
   let node: MountedNode
@@ -23,10 +24,10 @@ describe('dir handler on a real mount', () => {
   test('a file created outside the mount shows up within 1 s, and its change is logged', async () => {
     await ok(`echo made-outside > ${host}/fresh.txt`)
     const started = Date.now()
-    await waitFor('fresh.txt on the mount', async () => (await ok(`ls ${node.mnt}/host`)).includes('fresh.txt'), 1000)
+    await waitFor(async () => (await ok(`ls ${node.mnt}/host`)).includes('fresh.txt'), { what: 'fresh.txt on the mount', timeoutMs: 1000 })
     assert.ok(Date.now() - started < 1000)
     assert.equal(await ok(`cat ${node.mnt}/host/fresh.txt`), 'made-outside\n')
-    await waitFor('the watch event in the log', () => /dir \/host: add file \/fresh\.txt/.test(node.log()), 5000)
+    await waitFor(() => /dir \/host: add file \/fresh\.txt/.test(node.log()), { what: 'the watch event in the log', timeoutMs: 5000 })
   })
 
   test('writes through the mount land in the folder', async () => {

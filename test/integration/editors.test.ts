@@ -14,7 +14,8 @@ import assert from 'node:assert/strict'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { ok, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { ok, sh, startMount, tempDir, type MountedNode } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
 
 const VIM = `vim -u DEFAULTS -i NONE --cmd 'set backupskip='`
 /** A tmux server of our own (its socket in a temp folder), so a user's sessions are never touched. */
@@ -46,7 +47,7 @@ class Terminal {
 
   async waitScreen(what: string, re: RegExp, timeoutMs = 10_000): Promise<void> {
     try {
-      await waitFor(what, async () => re.test(await this.screen()), timeoutMs)
+      await waitFor(async () => re.test(await this.screen()), { what, timeoutMs })
     } catch (err) {
       throw new Error(`${(err as Error).message}; the screen shows:\n${await this.screen()}`)
     }
@@ -60,11 +61,11 @@ class Terminal {
   async waitExit(what: string, timeoutMs = 10_000): Promise<void> {
     let last = ''
     try {
-      await waitFor(what, async () => {
+      await waitFor(async () => {
         if (!(await this.alive())) return true
         last = await this.screen()
         return false
-      }, timeoutMs)
+      }, { what, timeoutMs })
     } catch (err) {
       throw new Error(`${(err as Error).message}; the screen shows:\n${last}`)
     }

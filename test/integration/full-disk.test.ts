@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { test } from 'node:test'
-import { ok, sh, startMount, tempDir } from './harness.js'
+import { ok, sh, startMount, tempDir } from '../support/harness.js'
 
 test('a full disk gives the writer ENOSPC and loses nothing acknowledged', { timeout: 120_000 }, async () => {
   const root = tempDir('full')

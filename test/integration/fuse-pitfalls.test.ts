@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { FIXTURES, ok, sh, startMount, tempDir, waitFor } from './harness.js'
+import { FIXTURES, ok, sh, startMount, tempDir } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
 
 const probe = (query = '') => `/probe=module:${path.join(FIXTURES, 'probe-handler.js')}${query}`
 
@@ -204,7 +205,7 @@ describe('per-open direct_io (OpenFile.directIo)', () => {
       cat.stdout.on('data', (d: Buffer) => (out += d.toString()))
       const exit = new Promise<number | null>((resolve) => cat.on('exit', resolve))
       try {
-        await waitFor('the read of /held to wait', async () => (await readLog(node.mnt)).includes('held waiting'))
+        await waitFor(async () => (await readLog(node.mnt)).includes('held waiting'), { what: 'the read of /held to wait' })
         assert.equal(await ok(`ls ${node.mnt}/stream`), 'cached\ngate\nheld\nlog\nticks\n')
         assert.equal(await ok(`stat -c %s ${node.mnt}/stream/cached`), '8192\n')
         assert.equal((await ok(`head -c 5 ${node.mnt}/stream/cached`)), 'ccccc')
@@ -233,7 +234,7 @@ describe('per-open direct_io (OpenFile.directIo)', () => {
       let out = ''
       first.stdout.on('data', (d: Buffer) => (out += d.toString()))
       const firstExit = new Promise<number | null>((resolve) => first.on('exit', resolve))
-      await waitFor('the first read of /held to wait', async () => (await waitingReads()) === 1)
+      await waitFor(async () => (await waitingReads()) === 1, { what: 'the first read of /held to wait' })
       // Past the op timeout: an ordinary op would have failed with ETIMEDOUT by now.
       await new Promise((r) => setTimeout(r, 1500))
       assert.equal(first.exitCode, null, 'cat is still waiting for data')
@@ -242,11 +243,11 @@ describe('per-open direct_io (OpenFile.directIo)', () => {
       // (without the interrupt it would wait, unkillable, for the gate).
       const second = spawn('cat', [`${node.mnt}/stream/held`], { stdio: ['ignore', 'pipe', 'pipe'] })
       const secondExit = new Promise<NodeJS.Signals | null>((resolve) => second.on('exit', (_code, signal) => resolve(signal)))
-      await waitFor('the second read of /held to wait', async () => (await waitingReads()) === 2)
+      await waitFor(async () => (await waitingReads()) === 2, { what: 'the second read of /held to wait' })
       second.kill('SIGTERM')
       let signal: NodeJS.Signals | null | undefined
       void secondExit.then((s) => (signal = s))
-      await waitFor('the killed reader to exit', () => signal !== undefined)
+      await waitFor(() => signal !== undefined, { what: 'the killed reader to exit' })
       assert.equal(signal, 'SIGTERM')
       assert.equal(await ok(`cat ${node.mnt}/stream/cached | wc -c`), '8192\n', 'the mount serves on')
 

@@ -9,7 +9,8 @@ import { WebSocket } from 'ws'
 import { Handshake } from '../../src/net/protocol/handshake.js'
 import { KeyPair } from '../../src/net/trust/identity.js'
 import { decodeMessage, encodeMessage, type PeerMessage } from '../../src/net/protocol/peer-messages.js'
-import { ok, startMount, waitFor } from './harness.js'
+import { ok, startMount } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
 
 interface Stranger {
   received: PeerMessage[]
@@ -87,7 +88,7 @@ test('thousands of random and truncated frames close their connections; the node
       if (ws.readyState === WebSocket.OPEN) ws.send('a text frame')
       await closed
     }
-    await waitFor('the log to show protocol errors', () => /protocol error/.test(node.log()))
+    await waitFor(() => /protocol error/.test(node.log()), { what: 'the log to show protocol errors' })
     assert.equal(node.proc.exitCode, null, 'the daemon is still running')
     assert.equal(await ok(`cat ${node.mnt}/ns/f`), 'ok\n')
     await ok(`echo more >> ${node.mnt}/ns/f`)

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { ok, runCli, sh, startMount, tempDir } from './harness.js'
+import { ok, runCli, sh, startMount, tempDir } from '../support/harness.js'
 
 const idOf = (p: string) => ok(`getfattr -n user.meshfs.id --only-values '${p}'`)
 

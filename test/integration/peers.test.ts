@@ -9,8 +9,9 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
 import type { NodeStatus as Status, PeerView as Peer } from '../../src/client/client.js'
-import { CLI, ok, runCli, sh, waitFor, type MountedNode } from './harness.js'
-import { LISTEN, q, withCluster } from './cluster.js'
+import { CLI, ok, runCli, sh, type MountedNode } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
+import { LISTEN, q, withCluster } from '../support/cluster.js'
 
 /** Gossip, dials and their backoff: seconds in practice; the bound is generous. */
 const MESH_MS = 30_000
@@ -29,7 +30,7 @@ const peers = async (n: MountedNode, ns: string) => JSON.parse(await cli(['peers
 async function until<T>(what: string, probe: () => Promise<T>, cond: (v: T) => boolean, timeoutMs = MESH_MS): Promise<T> {
   let last: T | undefined
   try {
-    await waitFor(what, async () => cond((last = await probe())), timeoutMs)
+    await waitFor(async () => cond((last = await probe())), { what, timeoutMs })
   } catch {
     assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}; last seen:\n${JSON.stringify(last, null, 2)}`)
   }
@@ -42,7 +43,7 @@ async function share(a: MountedNode, b: MountedNode, ns = 'team'): Promise<void>
   const token = (await cli(['invite', ns, '--data', a.data])).trim()
   const r = await runCli(['join', token, '--data', b.data], { timeoutMs: 30_000 })
   assert.equal(r.code, 0, `meshfs join exited ${r.code}: ${r.stderr}`)
-  await waitFor(`${ns} on ${b.mnt}`, async () => (await sh(`test -d ${q(path.join(b.mnt, ns))}`)).code === 0, MESH_MS)
+  await waitFor(async () => (await sh(`test -d ${q(path.join(b.mnt, ns))}`)).code === 0, { what: `${ns} on ${b.mnt}`, timeoutMs: MESH_MS })
 }
 
 async function waitContent(p: string, expected: string): Promise<void> {
@@ -163,14 +164,14 @@ describe('peers: gossip, health, status and notify', () => {
       const prefix = sb.nodeId.slice(0, 10)
       assert.equal(await cli(['notify', 'team', prefix, 'hello B', '--data', a.data]), `sent 7 bytes to ${sb.nodeId}\n`)
       const line = new RegExp(`notify from ${sa.nodeId.slice(0, 8).replace(/-/g, '\\-')} in namespace ${teamId}: 7 bytes`)
-      await waitFor('the notify to show in B\'s log', () => line.test(b.log()), MESH_MS)
+      await waitFor(() => line.test(b.log()), { what: 'the notify to show in B\'s log', timeoutMs: MESH_MS })
       // DATA from stdin, by full key, to the namespace's id.
       const msg = path.join(a.root, 'msg.txt')
       writeFileSync(msg, 'from stdin ✓\n')
       const piped = await sh(`${q(process.execPath)} ${q(CLI)} notify ${teamId} ${sb.nodeId} - --json --data ${q(a.data)} < ${q(msg)}`)
       assert.equal(piped.code, 0, piped.stderr)
       assert.deepEqual(JSON.parse(piped.stdout), { peer: sb.nodeId, bytes: Buffer.byteLength('from stdin ✓\n') })
-      await waitFor('the second notify in B\'s log', () => new RegExp(`in namespace ${teamId}: ${Buffer.byteLength('from stdin ✓\n')} bytes`).test(b.log()), MESH_MS)
+      await waitFor(() => new RegExp(`in namespace ${teamId}: ${Buffer.byteLength('from stdin ✓\n')} bytes`).test(b.log()), { what: 'the second notify in B\'s log', timeoutMs: MESH_MS })
 
       const refused = async (args: string[], code: number, reason: RegExp) => {
         const r = await runCli([...args, '--data', a.data])

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import { ok, sh, startMount, tempDir, type MountedNode } from './harness.js'
+import { ok, sh, startMount, tempDir, type MountedNode } from '../support/harness.js'
 
 describe('shell tools in namespaces', () => {
   let node: MountedNode

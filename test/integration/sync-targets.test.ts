@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { rmSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { ok, runCli, sh, startMount, tempDir, type MountedNode } from '../support/harness.js'
+import { eventually as eventuallyWithin } from '../support/cluster.js'
 
 const LISTEN = ['--listen', '127.0.0.1:0']
 const SYNC_MS = 15_000
@@ -37,14 +38,7 @@ async function out(cmd: string): Promise<string> {
   return r.code === 0 ? r.stdout : `<exit ${r.code}: ${r.stderr.trim()}>`
 }
 
-async function eventually(what: string, probe: () => Promise<string>, expected: string): Promise<void> {
-  let last = ''
-  try {
-    await waitFor(what, async () => (last = await probe()) === expected, SYNC_MS)
-  } catch {
-    assert.fail(`timed out waiting for ${what}\nexpected: ${JSON.stringify(expected)}\nactual:   ${JSON.stringify(last)}`)
-  }
-}
+const eventually = (what: string, probe: () => Promise<string>, expected: string) => eventuallyWithin(what, probe, expected, SYNC_MS)
 
 const cat = (p: string) => out(`cat ${q(p)}`)
 const waitContent = (p: string, expected: string) => eventually(`${p} to read ${JSON.stringify(expected)}`, () => cat(p), expected)

@@ -7,8 +7,9 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import { ok, runCli, sh, waitFor, type MountedNode } from './harness.js'
-import { LISTEN, TEST_TIMEOUT, cat, convergedTree, eventually, idOf, invite, join, joinStdin, out, q, sha256, shape, share, statusUrl, waitAbsent, waitContent, waitPresent, withCluster } from './cluster.js'
+import { ok, runCli, sh, type MountedNode } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
+import { LISTEN, TEST_TIMEOUT, cat, convergedTree, eventually, idOf, invite, join, joinStdin, out, q, sha256, shape, share, statusUrl, waitAbsent, waitContent, waitPresent, withCluster } from '../support/cluster.js'
 
 /** A joiner's refusal: non-zero exit, one line on stderr matching `reason`, nothing joined. */
 async function refusedJoin(node: MountedNode, token: string, reason: RegExp): Promise<void> {
@@ -313,7 +314,7 @@ describe('syncing nodes (invite, join, replication over loopback)', () => {
       await refusedJoin(b, JSON.stringify({ ...good, sig: (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1) }), /tamper|signature/i)
 
       const short = JSON.parse(await invite(a, 'team', '--expires', '1s')) as { exp: number }
-      await waitFor('the 1 s invitation to expire', () => Date.now() > short.exp + 100, 5_000)
+      await waitFor(() => Date.now() > short.exp + 100, { what: 'the 1 s invitation to expire', timeoutMs: 5_000 })
       await refusedJoin(b, JSON.stringify(short), /expired/i)
 
       const once = await invite(a, 'team', '--uses', '1')

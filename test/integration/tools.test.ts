@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
-import { ok, REPO, sh, startMount, tempDir, type MountedNode } from './harness.js'
+import { ok, REPO, sh, startMount, tempDir, type MountedNode } from '../support/harness.js'
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
 const BINARY = path.join(REPO, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')

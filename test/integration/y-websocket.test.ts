@@ -16,8 +16,9 @@ import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import type { ClientToken } from '../../src/client/client.js'
-import { ok, runCli, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
-import { LISTEN, SYNC_MS, cat, eventually, q } from './cluster.js'
+import { ok, runCli, startMount, tempDir, type MountedNode } from '../support/harness.js'
+import { waitFor } from '../support/wait.js'
+import { LISTEN, SYNC_MS, cat, eventually, q } from '../support/cluster.js'
 
 const TEST_TIMEOUT = 120_000
 
@@ -81,7 +82,7 @@ class Clients {
   }
 
   async synced(c: Client): Promise<void> {
-    await waitFor(`the provider of ${c.provider.roomname} to sync (closed: ${JSON.stringify(c.closed)})`, () => c.provider.synced)
+    await waitFor(() => c.provider.synced, { what: `the provider of ${c.provider.roomname} to sync (closed: ${JSON.stringify(c.closed)})` })
   }
 
   destroy(): void {
@@ -215,24 +216,24 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       await clients.synced(bob)
 
       ann.provider.awareness.setLocalStateField('user', { name: 'ann' })
-      await waitFor('bob to see ann', () => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { user?: { name?: string } } | undefined)?.user?.name === 'ann')
+      await waitFor(() => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { user?: { name?: string } } | undefined)?.user?.name === 'ann', { what: 'bob to see ann' })
       // The node sends ann's update back to ann: the stock client counts it as a sign of life.
-      await waitFor('ann to receive her own awareness', () => ann.awarenessFrom.includes(ann.doc.clientID))
+      await waitFor(() => ann.awarenessFrom.includes(ann.doc.clientID), { what: 'ann to receive her own awareness' })
       const echoes = () => ann.awarenessFrom.filter((id) => id === ann.doc.clientID).length
       for (let i = 1; i <= 10; i++) {
         const before = echoes()
         ann.provider.awareness.setLocalStateField('cursor', i)
-        await waitFor(`the echo of ann's update ${i}`, () => echoes() > before)
+        await waitFor(() => echoes() > before, { what: `the echo of ann's update ${i}` })
       }
-      await waitFor('bob to see the last cursor', () => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { cursor?: number } | undefined)?.cursor === 10)
+      await waitFor(() => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { cursor?: number } | undefined)?.cursor === 10, { what: 'bob to see the last cursor' })
       assert.equal(ann.attempts, 1, 'ann reconnected')
       assert.equal(bob.attempts, 1, 'bob reconnected')
       assert.equal(ann.provider.wsconnected, true)
 
       bob.provider.awareness.setLocalStateField('user', { name: 'bob' })
-      await waitFor('ann to see bob', () => ann.provider.awareness.getStates().has(bob.doc.clientID))
+      await waitFor(() => ann.provider.awareness.getStates().has(bob.doc.clientID), { what: 'ann to see bob' })
       bob.provider.destroy()
-      await waitFor('ann to see bob leave', () => !ann.provider.awareness.getStates().has(bob.doc.clientID))
+      await waitFor(() => !ann.provider.awareness.getStates().has(bob.doc.clientID), { what: 'ann to see bob leave' })
       assert.equal(ann.provider.wsconnected, true)
     }))
 
@@ -250,7 +251,7 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       /** Open a provider, wait for the node to close it, and check that it does not come back. */
       const refused = async (what: string, r: string, params: Record<string, string>, code: number) => {
         const c = clients.open(url, r, params)
-        await waitFor(`${what}: the node to close the connection`, () => c.closed.length > 0)
+        await waitFor(() => c.closed.length > 0, { what: `${what}: the node to close the connection` })
         assert.equal(c.closed[0]!.code, code, `${what}: closed with ${JSON.stringify(c.closed[0])}`)
         assert.equal(c.provider.shouldConnect, false, `${what}: the client would retry`)
         // Its retry would have been scheduled within maxBackoffTime (200 ms): give it ten times that.
@@ -274,7 +275,7 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       await refused('a token another node issued', room, { token: bToken }, 4401)
       const short = await mint(a, 'team', '--expires', '1s')
       assert.ok(short.expiresAtMs !== null && short.expiresAtMs > Date.now() - 5_000)
-      await waitFor('the short token to expire', () => Date.now() > short.expiresAtMs! + 10, 5_000)
+      await waitFor(() => Date.now() > short.expiresAtMs! + 10, { what: 'the short token to expire', timeoutMs: 5_000 })
       await refused('an expired token', room, { token: short.token }, 4401)
 
       await refused('a token for another namespace', room, { token: (await mint(a, 'other')).token }, 4403)
@@ -288,7 +289,7 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       const reader = clients.open(url, room, { token: ro.token })
       await eventually('the read-only client to receive the text', () => reader.text.toString(), 'secret\n')
       reader.text.insert(0, 'vandal ')
-      await waitFor('the read-only writer to be closed', () => reader.closed.length > 0)
+      await waitFor(() => reader.closed.length > 0, { what: 'the read-only writer to be closed' })
       assert.equal(reader.closed[0]!.code, 4403)
       assert.equal(reader.provider.shouldConnect, false)
       assert.equal(await cat(file), 'secret\n')
@@ -311,7 +312,7 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       await eventually('a good client to sync', () => fine.text.toString(), 'secret\n')
       // Removing the resource closes its room for good.
       await ok(`rm ${q(file)}`)
-      await waitFor('the removed resource\'s client to be closed', () => fine.closed.length > 0)
+      await waitFor(() => fine.closed.length > 0, { what: 'the removed resource\'s client to be closed' })
       assert.equal(fine.closed[0]!.code, 4403)
       assert.equal(fine.provider.shouldConnect, false)
 

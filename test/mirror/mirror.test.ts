@@ -12,7 +12,7 @@ import { MirrorBase } from '../../src/mirror/base.js'
 import { withGroupMode, type GroupMode, type SyncType, type TargetConfig } from '../../src/mirror/config.js'
 import { Mirror } from '../../src/mirror/mirror.js'
 import { createLogger } from '../../src/util/log.js'
-import { errnoOf } from '../errno-of.js'
+import { errnoOf, throwsCode } from '../support/errno.js'
 
 const RW = { read: true, write: true, append: false, truncate: true }
 const RO = { read: true, write: false, append: false, truncate: false }
@@ -274,7 +274,7 @@ describe('modes', () => {
   test('a group may narrow its target\'s mode, never widen it', () => {
     const cfg: TargetConfig = { source: 'a', url: 'local', target: 'b', type: 'simplex', groups: {} }
     const names = { source: 'a', target: 'b' }
-    assert.throws(() => withGroupMode(cfg, '/g', 'duplex', names), (err: Error) => (err as { code?: string }).code === 'EINVAL' && /cannot be duplex: the target b of namespace a is simplex/.test(err.message))
+    throwsCode(() => withGroupMode(cfg, '/g', 'duplex', names), 'EINVAL', { message: /cannot be duplex: the target b of namespace a is simplex/ })
     const off = withGroupMode(cfg, '/g', 'off', names)
     assert.deepEqual(off.groups, { '/g': 'off' })
     assert.deepEqual(withGroupMode(off, '/g', 'simplex', names).groups, {}, 'asking for the enclosing mode clears the setting')

@@ -14,42 +14,7 @@ import { validateName } from '../../src/model/names.js';
 import { compareEdges } from '../../src/model/tree/resolve.js';
 import { edgesOf, parseRec } from '../../src/model/tree/schema.js';
 import { TreeDoc, type Kind, type TreeNode } from '../../src/model/tree/tree.js';
-
-// ---- PRNG --------------------------------------------------------------------------------
-
-export class Prng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** mulberry32: tiny, fast, good enough to drive a fuzzer. */
-  next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  bool(p = 0.5): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('pick from empty list');
-    return items[this.int(items.length)]!;
-  }
-
-  hex16(): string {
-    const word = () => this.int(2 ** 32).toString(16).padStart(8, '0');
-    return word() + word();
-  }
-}
+import { Prng } from '../support/prng.js';
 
 // ---- network -----------------------------------------------------------------------------
 

@@ -5,12 +5,11 @@ import { TreeError, type TreeErrorCode } from '../../src/model/tree/errors.js';
 import { withTag } from '../../src/model/names.js';
 import { TreeDoc } from '../../src/model/tree/tree.js';
 import { dumpTree } from './tree-harness.js';
+import { throwsCode as throwsAnyCode } from '../support/errno.js';
 
 const ROOT = TreeDoc.ROOT;
 
-function throwsCode(fn: () => unknown, code: TreeErrorCode): void {
-  assert.throws(fn, (e: unknown) => e instanceof TreeError && e.code === code);
-}
+const throwsCode = (fn: () => unknown, code: TreeErrorCode): void => throwsAnyCode(fn, code, { type: TreeError });
 
 /** Replicas with ids from a counter (readable, and ordered as created). */
 function replicas(n: number, prefixes = ['aaaa', 'bbbb', 'cccc']): TreeDoc[] {

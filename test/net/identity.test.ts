@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { throwsCode } from '../support/errno.js';
 import { IDENTITY_FILE, Identity, IdentityError, KeyPair, decodeBase64url, verify } from '../../src/net/trust/identity.js';
 
 const execFileAsync = promisify(execFile);
@@ -143,7 +144,7 @@ describe('namespace identities', () => {
 
   it('reject empty or oversized namespace ids', () => {
     const id = Identity.loadOrCreate(dir);
-    assert.throws(() => id.namespaceIdentity(''), (e: unknown) => e instanceof IdentityError && e.code === 'invalid-argument');
+    throwsCode(() => id.namespaceIdentity(''), 'invalid-argument', { type: IdentityError });
     assert.throws(() => id.namespaceIdentity('x'.repeat(257)), IdentityError);
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KeyPair } from '../../src/net/trust/identity.js';
+import { throwsCode } from '../support/errno.js';
 import {
   InvitationError,
   createInvitation,
@@ -27,14 +28,8 @@ function token(overrides: Partial<Parameters<typeof createInvitation>[0]> = {}):
 
 const ok: VerifyInvitationOptions = { now: NOW, expectedNamespace: 'team', isKnownInviter: (p) => p === inviter.publicKey, usesSoFar: () => 0 };
 
-function assertCode(fn: () => unknown, code: string) {
-  assert.throws(fn, (err: unknown) => {
-    assert.ok(err instanceof InvitationError, `expected InvitationError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    assert.ok(err.message.length > 10);
-    return true;
-  });
-}
+/** An InvitationError with `code` and a message that says more than the code. */
+const assertCode = (fn: () => unknown, code: string) => throwsCode(fn, code, { type: InvitationError, message: /.{11}/s });
 
 /** The printed token with one field replaced, as a user editing it would. */
 function edited(t: InvitationToken, field: string, value: unknown): string {

@@ -15,7 +15,8 @@ import { DEFAULT_SYNC_OPTIONS, NotifyError, SyncNode } from '../../src/net/sync-
 import { openMemoryStore } from '../../src/store/local-store.js'
 import { createLogger } from '../../src/util/log.js'
 import { MountTable } from '../../src/vfs/mount-table.js'
-import { waitFor } from '../integration/harness.js'
+import { throwsCode } from '../support/errno.js'
+import { waitFor } from '../support/wait.js'
 
 interface Node {
   ns: Namespaces
@@ -55,25 +56,23 @@ test('a notify reaches the member\'s events stream, with the sender\'s key; sync
     assert.equal(await b.sync.join(a.sync.url, token, keyA), team.id)
     b.sync.keepConnected(a.sync.url, keyA)
 
-    await waitFor('B to have reconciled team with A', () => seen.some((e) => e.type === 'sync' && e.state === 'reconciled' && e.peer === keyA), 20_000)
+    await waitFor(() => seen.some((e) => e.type === 'sync' && e.state === 'reconciled' && e.peer === keyA), { what: 'B to have reconciled team with A', timeoutMs: 20_000 })
     assert.ok(seen.some((e) => e.type === 'sync' && e.state === 'connected' && e.peer === keyA))
-    await waitFor('A to share team with B', () => a.sync.peersOf(team.id).some((p) => p.key === keyB && p.connected), 20_000)
+    await waitFor(() => a.sync.peersOf(team.id).some((p) => p.key === keyB && p.connected), { what: 'A to share team with B', timeoutMs: 20_000 })
 
     assert.equal(a.sync.notify(team.id, keyB.slice(0, 6), 'ping ✓'), keyB)
-    await waitFor('the notify on B\'s events', () => seen.some((e) => e.type === 'notify'), 20_000)
+    await waitFor(() => seen.some((e) => e.type === 'notify'), { what: 'the notify on B\'s events', timeoutMs: 20_000 })
     const n = seen.find((e) => e.type === 'notify')!
     assert.deepEqual({ type: n.type, ns: n.ns, from: (n as { from: string }).from, data: (n as { data: string }).data }, { type: 'notify', ns: team.id, from: keyA, data: 'ping ✓' })
 
-    const refusal = (fn: () => unknown, code: string, re: RegExp) =>
-      assert.throws(fn, (err: unknown) => err instanceof NotifyError && err.code === code && re.test(err.message))
-    refusal(() => a.sync.notify(solo.id, keyB, 'x'), 'EACCES', /not a member/)
-    refusal(() => a.sync.notify(team.id, 'nobody', 'x'), 'ENOENT', /no known peer/)
-    refusal(() => a.sync.notify(team.id, keyB, 'x'.repeat(64 * 1024 + 1)), 'EINVAL', /at most 65536/)
-    refusal(() => a.sync.notify('0'.repeat(32), keyB, 'x'), 'ENOENT', /does not hold/)
+    throwsCode(() => a.sync.notify(solo.id, keyB, 'x'), 'EACCES', { type: NotifyError, message: /not a member/ })
+    throwsCode(() => a.sync.notify(team.id, 'nobody', 'x'), 'ENOENT', { type: NotifyError, message: /no known peer/ })
+    throwsCode(() => a.sync.notify(team.id, keyB, 'x'.repeat(64 * 1024 + 1)), 'EINVAL', { type: NotifyError, message: /at most 65536/ })
+    throwsCode(() => a.sync.notify('0'.repeat(32), keyB, 'x'), 'ENOENT', { type: NotifyError, message: /does not hold/ })
 
     await a.sync.stop()
-    await waitFor('B to see A disconnected', () => seen.some((e) => e.type === 'sync' && e.state === 'disconnected' && e.peer === keyA), 20_000)
-    refusal(() => b.sync.notify(team.id, keyA, 'x'), 'ENOTCONN', /not connected/)
+    await waitFor(() => seen.some((e) => e.type === 'sync' && e.state === 'disconnected' && e.peer === keyA), { what: 'B to see A disconnected', timeoutMs: 20_000 })
+    throwsCode(() => b.sync.notify(team.id, keyA, 'x'), 'ENOTCONN', { type: NotifyError, message: /not connected/ })
   } finally {
     for (const n of nodes) await n.sync.stop()
     rmSync(dir, { recursive: true, force: true })

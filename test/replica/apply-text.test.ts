@@ -7,19 +7,10 @@ import { test } from 'node:test';
 import * as Y from 'yjs';
 import { applyTextContent, type TextEditOptions } from '../../src/replica/apply-text.js';
 import { isStrictText } from '../../src/text/utf8.js';
+import { seededRandom } from '../support/prng.js';
 
 // ---- helpers --------------------------------------------------------------------------------
 
-/** mulberry32: tiny seeded PRNG, so every random case replays from its seed. */
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 type Rng = () => number;
 const int = (rng: Rng, n: number): number => Math.floor(rng() * n);
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[int(rng, xs.length)]!;
@@ -150,7 +141,7 @@ test('random (old, new) pairs: the text ends equal to new, replicas agree, no pa
   const seeds = only !== undefined ? [Number(only)] : Array.from({ length: CASES }, (_, i) => i + 1);
   const stats = { cases: 0, fallbacks: 0, identical: 0, emptyOld: 0, emptyNew: 0, ops: 0 };
   for (const seed of seeds) {
-    const rng = mulberry32(seed);
+    const rng = seededRandom(seed);
     const shape = int(rng, 10);
     const old =
       shape === 0 ? '' : shape < 4 ? randomText(rng, int(rng, 60)) : randomDoc(rng, 1 + int(rng, 60));
@@ -197,7 +188,7 @@ test('random (old, new) pairs: the text ends equal to new, replicas agree, no pa
 const GENEROUS: TextEditOptions = { timeLimitMs: 5000 };
 
 test('one character changed in the middle of 100 KB: only that character is replaced', () => {
-  const rng = mulberry32(42);
+  const rng = seededRandom(42);
   let base = '';
   while (base.length < 100_000) base += randomDoc(rng, 50);
   const mid = base.length >> 1;
@@ -224,7 +215,7 @@ test('emoji swapped for one sharing a high or a low surrogate: the whole pair, n
 });
 
 test('scattered small edits across 100 KB: diffed, not replaced', () => {
-  const rng = mulberry32(7);
+  const rng = seededRandom(7);
   const lines: string[] = [];
   for (let i = 0; i < 2500; i++) lines.push(`line ${i}: ${randomText(rng, 8).replace(/\r?\n/g, ' ')}\n`);
   const old = lines.join('');
@@ -276,7 +267,7 @@ test('single-line texts: the edit is a shortest one (checked against an LCS tabl
     return prev[y.length]!;
   };
   for (let seed = 1; seed <= 600; seed++) {
-    const rng = mulberry32(seed * 7919);
+    const rng = seededRandom(seed * 7919);
     const gen = (): string => Array.from({ length: int(rng, 30) }, () => pick(rng, atoms)).join('');
     const old = gen();
     const next = rng() < 0.5 ? gen() : mutate(rng, old).replace(/[\r\n]|[^\0-\uFFFF]/gu, 'x');
@@ -376,7 +367,7 @@ test('merge: A reindents the whole file (format on save) while B edits one line'
 // ---- time bound -----------------------------------------------------------------------------
 
 test('80 KB replaced by unrelated 80 KB: falls back within the time limit and stays correct', () => {
-  const rng = mulberry32(99);
+  const rng = seededRandom(99);
   const old = randomText(rng, 40_000).slice(0, 80_000);
   const next = randomText(rng, 40_000).slice(0, 80_000);
   for (const opts of [{ timeLimitMs: 5 }, {}]) {

@@ -7,7 +7,8 @@ import { BlobStore, blobHash } from '../../src/store/blob-store.js';
 import { MemoryStorageAdapter } from '../../src/store/memory-adapter.js';
 import { MetaStore } from '../../src/store/meta-store.js';
 import { SqliteStorageAdapter } from '../../src/store/sqlite-adapter.js';
-import { removeTempDir, seededBytes, storeError, tempDir } from './helpers.js';
+import { seededBytes } from '../support/prng.js';
+import { removeTempDir, storeError, tempDir } from './helpers.js';
 
 const backends: Array<[string, () => { adapter: StorageAdapter; reopen: () => StorageAdapter; cleanup: () => void }]> = [
   [
@@ -123,37 +124,46 @@ for (const [name, setup] of backends) {
 
     it('round-trips JSON values, also after reopening', () => {
       const value = { mount: '/home/me/mesh', targets: [{ peer: 'ws://127.0.0.1:4000', mode: 'duplex' }], n: 3.5, ok: true, none: null };
-      meta.setMeta('node/config', value);
-      meta.setMeta('counter', 7);
-      meta.setMeta('counter', 8);
+      meta.setMeta(['node/config'], value);
+      meta.setMeta(['counter'], 7);
+      meta.setMeta(['counter'], 8);
       meta = new MetaStore(fixture.reopen());
-      assert.deepEqual(meta.getMeta('node/config'), value);
-      assert.equal(meta.getMeta<number>('counter'), 8);
-      assert.equal(meta.getMeta('missing'), undefined);
-      assert.deepEqual(meta.listMeta(), ['counter', 'node/config']);
-      assert.deepEqual(meta.listMeta('node/'), ['node/config']);
+      assert.deepEqual(meta.getMeta(['node/config']), value);
+      assert.equal(meta.getMeta<number>(['counter']), 8);
+      assert.equal(meta.getMeta(['missing']), undefined);
+      assert.deepEqual(meta.listMeta(), [['counter'], ['node/config']]);
+      assert.deepEqual(meta.listMeta(['node/config']), [['node/config']]);
+      assert.deepEqual(meta.listMeta(['node']), []);
     });
 
     it('deletes, and refuses values JSON cannot hold', () => {
-      meta.setMeta('k', 'v');
-      assert.equal(meta.deleteMeta('k'), true);
-      assert.equal(meta.deleteMeta('k'), false);
-      assert.equal(meta.getMeta('k'), undefined);
-      assert.throws(() => meta.setMeta('u', undefined), storeError('invalid-argument'));
+      meta.setMeta(['k'], 'v');
+      assert.equal(meta.deleteMeta(['k']), true);
+      assert.equal(meta.deleteMeta(['k']), false);
+      assert.equal(meta.getMeta(['k']), undefined);
+      assert.throws(() => meta.setMeta(['u'], undefined), storeError('invalid-argument'));
       const cyclic: Record<string, unknown> = {};
       cyclic['self'] = cyclic;
-      assert.throws(() => meta.setMeta('c', cyclic), storeError('invalid-argument'));
-      assert.throws(() => meta.setMeta('f', () => 1), storeError('invalid-argument'));
-      assert.throws(() => meta.setMeta('', 1), storeError('invalid-argument'));
+      assert.throws(() => meta.setMeta(['c'], cyclic), storeError('invalid-argument'));
+      assert.throws(() => meta.setMeta(['f'], () => 1), storeError('invalid-argument'));
+      assert.throws(() => meta.setMeta([], 1), storeError('invalid-argument'));
     });
 
     it('reports a value that is no longer JSON as corrupted', () => {
       fixture.adapter.save(['kv', 'broken'], new TextEncoder().encode('{"half":'));
-      assert.throws(() => meta.getMeta('broken'), storeError('corrupt-record', 'broken'));
+      assert.throws(() => meta.getMeta(['broken']), storeError('corrupt-record', 'broken'));
+    });
+
+    it('lists by a prefix of parts: a part holding \':\' matches no foreign prefix', () => {
+      meta.setMeta(['sync-base', 'a>b', '/x:y'], 1);
+      meta.setMeta(['sync-base', 'a>b:/x'], 2);
+      meta.setMeta(['sync-base', 'a>b', ''], 3);
+      assert.deepEqual(meta.listMeta(['sync-base', 'a>b']), [['sync-base', 'a>b', ''], ['sync-base', 'a>b', '/x:y']]);
+      assert.equal(meta.getMeta(['sync-base', 'a>b:/x']), 2);
     });
 
     it('keeps metadata and blobs apart from documents\' keys', () => {
-      meta.setMeta('head', 1);
+      meta.setMeta(['head'], 1);
       assert.deepEqual(fixture.adapter.listKeys([]), [['kv', 'head']]);
     });
   });

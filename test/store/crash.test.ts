@@ -10,7 +10,8 @@ import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { openLocalStore } from '../../src/store/local-store.js';
-import { removeTempDir, seededRandom, tempDir } from './helpers.js';
+import { seededRandom } from '../support/prng.js';
+import { removeTempDir, tempDir } from './helpers.js';
 
 const ROUNDS = 10;
 const DOCS = 3;
@@ -25,7 +26,7 @@ let seq = 0;
 const docs = [];
 for (let k = 0; k < ${DOCS}; k++) {
   const doc = new Y.Doc();
-  doc.on('update', (update) => { seq = store.docs.appendUpdate('crash/doc' + k, update); });
+  doc.on('update', (update) => { seq = store.docs.appendUpdate(['crash', 'doc' + k], update); });
   docs.push(doc);
 }
 for (let i = 0; ; i++) {
@@ -122,7 +123,7 @@ describe('crash durability', () => {
         const store = openLocalStore(dataDir); // includes the quick_check of start-up
         try {
           for (let k = 0; k < DOCS; k++) {
-            const bytes = store.docs.loadDoc(`crash/doc${k}`);
+            const bytes = store.docs.loadDoc(['crash', `doc${k}`]);
             const ackedHere = acked.updates.filter((u) => u.doc === k);
             if (ackedHere.length === 0) continue;
             assert.ok(bytes !== undefined, `doc ${k} lost entirely: ${context}`);
@@ -134,7 +135,7 @@ describe('crash durability', () => {
               assert.equal(map.get(ack.key), ack.value, `acknowledged update ${ack.key} (seq ${ack.seq}) of doc ${k} is missing: ${context}`);
             }
             const lastSeq = Math.max(...ackedHere.map((u) => u.seq));
-            assert.ok(store.docs.stats(`crash/doc${k}`)!.seq >= lastSeq, `doc ${k}'s seq went back: ${context}`);
+            assert.ok(store.docs.stats(['crash', `doc${k}`])!.seq >= lastSeq, `doc ${k}'s seq went back: ${context}`);
           }
           for (const hash of acked.blobs) assert.ok(store.blobs.getBlob(hash) !== undefined, `acknowledged blob ${hash} is missing: ${context}`);
         } finally {

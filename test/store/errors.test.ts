@@ -8,7 +8,8 @@ import * as Y from 'yjs';
 import { StoreError, fromSqliteError } from '../../src/store/errors.js';
 import type { LocalStore } from '../../src/store/local-store.js';
 import { openLocalStore } from '../../src/store/local-store.js';
-import { removeTempDir, seededBytes, tempDir } from './helpers.js';
+import { seededBytes } from '../support/prng.js';
+import { removeTempDir, tempDir } from './helpers.js';
 
 describe('SQLite errors become StoreErrors with an errno', () => {
   const cases: Array<[string, string, string]> = [
@@ -85,7 +86,7 @@ describe('a full disk', { skip: canMount ? false : 'needs permission to mount a 
       for (let i = 0; i < 10_000 && failure === undefined; i++) {
         doc.getMap('m').set(`k${i}`, i);
         try {
-          store.docs.appendUpdate('full', last!);
+          store.docs.appendUpdate(['full'], last!);
           acked.push({ key: `k${i}`, value: i });
           blobs.push(store.blobs.putBlob(seededBytes(8000, i + 1)));
         } catch (err) {
@@ -101,7 +102,7 @@ describe('a full disk', { skip: canMount ? false : 'needs permission to mount a 
       // Still readable, with everything acknowledged, while the disk is full.
       const check = (s: LocalStore) => {
         const rebuilt = new Y.Doc();
-        Y.applyUpdate(rebuilt, s.docs.loadDoc('full')!);
+        Y.applyUpdate(rebuilt, s.docs.loadDoc(['full'])!);
         for (const { key, value } of acked) assert.equal(rebuilt.getMap('m').get(key), value, key);
         for (const hash of blobs) assert.ok(s.blobs.getBlob(hash) !== undefined, hash);
       };

@@ -1,4 +1,4 @@
-/** Small helpers shared by the store tests: temp dirs, file fingerprints, seeded randomness. */
+/** Small helpers shared by the store tests: temp dirs, file fingerprints, StoreError predicates. */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,26 +26,6 @@ export function fingerprintDir(dir: string): Record<string, string> {
     const full = path.join(dir, name);
     out[name] = fs.statSync(full).isDirectory() ? `dir:${JSON.stringify(fingerprintDir(full))}` : sha256File(full);
   }
-  return out;
-}
-
-/** xorshift32: reproducible "random" numbers, so that a failing run can be repeated. */
-export function seededRandom(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x100000000;
-  };
-}
-
-export function seededBytes(n: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.floor(random() * 256);
   return out;
 }
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareKeys, decodeKey, encodeKey, isKeyPrefix } from '../../src/store/key.js';
-import { seededRandom, storeError } from './helpers.js';
+import { seededRandom } from '../support/prng.js';
+import { storeError } from './helpers.js';
 
 /** The order the encoding must keep, written the obvious way: part by part, by UTF-8 bytes. */
 function referenceCompare(a: readonly string[], b: readonly string[]): number {

@@ -7,7 +7,8 @@ import { BlobStore } from '../../src/store/blob-store.js';
 import { StoreError } from '../../src/store/errors.js';
 import { APPLICATION_ID, DB_FILE_NAME, SCHEMA_VERSION, openDatabase } from '../../src/store/sqlite.js';
 import { SqliteStorageAdapter } from '../../src/store/sqlite-adapter.js';
-import { fingerprintDir, removeTempDir, seededBytes, storeError, tempDir } from './helpers.js';
+import { seededBytes } from '../support/prng.js';
+import { fingerprintDir, removeTempDir, storeError, tempDir } from './helpers.js';
 
 describe('opening meshfs.db', () => {
   let dir: string;

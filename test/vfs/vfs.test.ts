@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { errnoOf as code } from '../errno-of.js'
+import { errnoOf as code } from '../support/errno.js'
 import { MemoryHandler } from '../../src/handlers/memory.js'
 import { TimeHandler } from '../../src/handlers/time.js'
 import type { Handler } from '../../src/vfs/handler.js'

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, promises as fsp, rmSync, statSync } from 'node
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { waitFor } from './wait.js'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 export const CLI = path.join(REPO, 'dist/src/cli/main.js')
@@ -50,15 +51,6 @@ export function tempDir(prefix: string): string {
 export async function isMounted(mnt: string): Promise<boolean> {
   const text = await fsp.readFile('/proc/mounts', 'utf8')
   return text.split('\n').some((l) => l.split(' ')[1] === mnt)
-}
-
-export async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await cond()) return
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
 }
 
 export interface MountedNode {
@@ -109,10 +101,10 @@ export async function startMount(extraArgs: string[] = [], opts: { root?: string
     },
   }
   try {
-    await waitFor(`the mount at ${mnt} (log: ${log})`, async () => {
+    await waitFor(async () => {
       if (proc.exitCode !== null) throw new Error(`meshfs mount exited with ${proc.exitCode}: ${log}`)
       return (await isMounted(mnt)) && existsSync(path.join(mnt, '.meshfs', 'status'))
-    })
+    }, { what: `the mount at ${mnt} (log: ${log})` })
   } catch (err) {
     await node.stop()
     throw err

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict'
 import { rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { CLI, ok, runCli, sh, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
+import { CLI, ok, runCli, sh, startMount, tempDir, type MountedNode } from './harness.js'
+import { WaitTimeout, waitFor } from './wait.js'
 
 export const LISTEN = ['--listen', '127.0.0.1:0']
 /** How long a change may take to show on another connected node. */
@@ -81,8 +82,9 @@ export async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<vo
 export async function eventually(what: string, probe: () => Promise<string | undefined> | string | undefined, expected: string, timeoutMs = SYNC_MS): Promise<void> {
   let last: string | undefined
   try {
-    await waitFor(what, async () => (last = await probe()) === expected, timeoutMs)
-  } catch {
+    await waitFor(async () => (last = await probe()) === expected, { what, timeoutMs })
+  } catch (err) {
+    if (!(err instanceof WaitTimeout)) throw err
     assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}\nexpected: ${JSON.stringify(expected)}\nactual:   ${JSON.stringify(last)}`)
   }
 }
@@ -119,13 +121,17 @@ export const TREE = `find . -printf '%p %y %s\\n' | sort`
 /** Poll until `find . -printf '%p %y %s\n' | sort` is the same in every directory; returns it. */
 export async function convergedTree(dirs: string[], timeoutMs = CONVERGE_MS): Promise<string> {
   let trees: string[] = []
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
+  const converged = async () => {
     trees = await Promise.all(dirs.map((d) => out(`cd ${q(d)} && ${TREE}`)))
-    if (trees.every((t) => !t.startsWith('<') && t === trees[0])) return trees[0]!
-    await new Promise((r) => setTimeout(r, 100))
+    return trees.every((t) => !t.startsWith('<') && t === trees[0])
   }
-  assert.fail(`the trees did not converge within ${timeoutMs} ms:\n${dirs.map((d, i) => `--- ${d}\n${trees[i]}`).join('\n')}`)
+  try {
+    await waitFor(converged, { what: 'the trees to converge', timeoutMs, intervalMs: 100 })
+  } catch (err) {
+    if (!(err instanceof WaitTimeout)) throw err
+    assert.fail(`the trees did not converge within ${timeoutMs} ms:\n${dirs.map((d, i) => `--- ${d}\n${trees[i]}`).join('\n')}`)
+  }
+  return trees[0]!
 }
 
 /** Just the paths and types of a `convergedTree` (directory sizes are the handler's business). */
