@@ -4,7 +4,8 @@
 //
 // Namespaces nest (`team/design`): a child records its parent's id and its path from the top of
 // the tree, fixed at creation, so every node mounts it at the same place, also a node that holds
-// the child but not the parent; the parent records its children in map `subns`.
+// the child but not the parent. (Docs written by earlier versions also hold a map `subns` in
+// the parent, listing its children; nothing reads it, and it is no longer written.)
 //
 // The creator is the namespace's first admin, and that must not be forgeable by a peer that
 // rewrites this map: a namespace id is derived from the creator's key and a nonce, and a reader
@@ -93,30 +94,6 @@ export function verifiedCreator(doc: Y.Doc, namespaceId: string): string | undef
   const nonce = map(doc).get('nonce')
   if (typeof creator !== 'string' || typeof nonce !== 'string') return undefined
   return namespaceIdFor(creator, nonce) === namespaceId ? creator : undefined
-}
-
-export interface ChildRecord {
-  id: string
-  alias: string
-}
-
-function children(doc: Y.Doc): Y.Map<unknown> {
-  return doc.getMap('subns')
-}
-
-/** A namespace nested in this one was created (recorded in the parent's doc). */
-export function recordChild(doc: Y.Doc, child: ChildRecord): void {
-  children(doc).set(child.id, { alias: child.alias })
-}
-
-/** The namespaces ever created inside this one (a node may hold some, all or none of them). */
-export function readChildren(doc: Y.Doc): ChildRecord[] {
-  const out: ChildRecord[] = []
-  for (const [id, v] of children(doc)) {
-    const alias = (v as { alias?: unknown } | null)?.alias
-    if (typeof alias === 'string') out.push({ id, alias })
-  }
-  return out.sort((a, b) => (a.id < b.id ? -1 : 1))
 }
 
 export function updateNamespaceInfo(doc: Y.Doc, changes: Partial<Pick<NamespaceInfo, 'alias' | 'upgradePolicy' | 'description'>>): void {

@@ -46,11 +46,6 @@ export function parentOf(path: string): string {
   return joinPath(segs)
 }
 
-export function baseName(path: string): string {
-  const segs = splitPath(path)
-  return segs[segs.length - 1] ?? ''
-}
-
 /** True when `path` equals `prefix` or lies below it (segment-wise, never by string prefix). */
 export function isWithin(path: string, prefix: string): boolean {
   if (prefix === '/') return true

@@ -1,0 +1,16 @@
+// The local store as a replica sees it: its docs, its blobs and an atomic batch.
+
+import type { ReplicaStore } from '../replica/replica.js'
+import type { LocalStore } from '../store/local-store.js'
+
+export function replicaStoreOf(store: LocalStore): ReplicaStore {
+  return {
+    appendUpdate: (doc, u) => store.docs.appendUpdate(doc, u),
+    loadDoc: (doc) => store.docs.loadDoc(doc),
+    deleteDoc: (doc) => store.docs.deleteDoc(doc),
+    listDocs: (prefix) => store.docs.listDocs(prefix),
+    putBlob: (b) => store.blobs.putBlob(b),
+    getBlob: (h) => store.blobs.getBlob(h),
+    atomically: (fn) => store.adapter.transaction(fn),
+  }
+}
