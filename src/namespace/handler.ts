@@ -11,10 +11,11 @@ import { fsError } from '../vfs/errors.js'
 import type { AttrChanges, Handler, OpenFile, OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
 import { splitPath } from '../vfs/path.js'
 import type { NamespaceReplica } from '../replica/replica.js'
-import { bufferReader, CHUNK, EMPTY_READER, META, TEXT_MAX, type ContentReader } from '../model/content.js'
-import { readerOpen, WritableFile, type Publisher } from './resource-file.js'
+import { CHUNK, EMPTY_READER, META, TEXT_MAX, type ContentReader } from '../model/content.js'
+import { readerOpen, WritableFile } from './resource-file.js'
 import { WorkingCopy } from './working-copy.js'
 import { ContentWriter, emptyContent } from './content-writer.js'
+import { OpenCopies } from './open-copies.js'
 import { RevivalWindow } from './revival.js'
 import { NamespaceXattrs } from './xattrs.js'
 import { changeTree } from './tree-change.js'
@@ -31,11 +32,11 @@ export interface NamespaceHooks {
   requireAdmin?(what: string): void
 }
 
-export class TreeHandler implements Handler, Publisher, TrackedNamespace {
+export class TreeHandler implements Handler, TrackedNamespace {
   readonly kind = 'replicated'
-  /** Working copies of resources open for writing on this node, by id. */
-  private readonly copies = new Map<string, WorkingCopy>()
   private readonly content: ContentWriter
+  /** Working copies of resources open for writing on this node. */
+  private readonly copies: OpenCopies
   /** Resources renamed to an ignored name (an editor's backup), hidden until revived or removed. */
   private readonly revival: RevivalWindow
   private readonly xattrs: NamespaceXattrs
@@ -46,6 +47,7 @@ export class TreeHandler implements Handler, Publisher, TrackedNamespace {
     private readonly hooks: NamespaceHooks,
   ) {
     this.content = new ContentWriter(replica)
+    this.copies = new OpenCopies(replica, this.content)
     this.revival = new RevivalWindow(
       (id) => this.tree.isLive(id),
       (id) => this.change(id, (t) => t.remove(id)),
@@ -77,13 +79,10 @@ export class TreeHandler implements Handler, Publisher, TrackedNamespace {
   async open(path: string, flags: OpenFlags): Promise<OpenFile> {
     const node = this.node(path)
     if (node.kind === 'group') throw fsError('EISDIR', `${path} is a group`)
-    if (!flags.write) {
-      const open = this.copies.get(node.id)
-      return readerOpen(open?.dirty ? bufferReader(open.contents()) : this.content.reader(node))
-    }
-    const copy = this.workingCopy(node)
+    if (!flags.write) return readerOpen(this.copies.current(node))
+    const copy = this.copies.shared(node)
     if (flags.truncate) copy.truncate(0)
-    return new WritableFile(copy, flags, this)
+    return new WritableFile(copy, flags, this.copies)
   }
 
   async create(path: string, mode: number, flags: OpenFlags): Promise<OpenFile> {
@@ -91,14 +90,14 @@ export class TreeHandler implements Handler, Publisher, TrackedNamespace {
     const revived = this.revival.revive(parent, name)
     if (revived) {
       if (this.tree.get(revived).mode !== mode) this.change(path, (t) => t.setMode(revived, mode))
-      const copy = this.workingCopy(this.tree.get(revived))
+      const copy = this.copies.shared(this.tree.get(revived))
       copy.truncate(0)
-      return new WritableFile(copy, flags, this)
+      return new WritableFile(copy, flags, this.copies)
     }
     const id = this.change(path, (t) => t.create(parent, name, 'file', mode, emptyContent()))
     const copy = new WorkingCopy(id, EMPTY_READER, this.replica.store)
-    this.copies.set(id, copy)
-    return new WritableFile(copy, flags, this)
+    this.copies.add(copy)
+    return new WritableFile(copy, flags, this.copies)
   }
 
   async mkdir(path: string, mode: number): Promise<void> {
@@ -155,13 +154,13 @@ export class TreeHandler implements Handler, Publisher, TrackedNamespace {
       // A truncate by path acts on the bytes local writers share (O_TRUNC arrives this way).
       const copy = this.copies.get(node.id) ?? this.content.copyOf(node)
       copy.truncate(c.size)
-      this.publish(copy)
+      this.copies.publish(copy)
     }
     if (c.mtimeMs !== undefined && node.kind === 'file') {
       // `cp -p` and `tar x` set the times while the file is still open with its writes unpublished:
       // publish them now, so the close that follows has nothing left to stamp with the current time.
       const open = this.copies.get(node.id)
-      if (open) this.publish(open)
+      if (open) this.copies.publish(open)
       this.change(path, (t) => this.content.stamp(t, node.id, Math.floor(c.mtimeMs! / 1000)))
     }
     // uid/gid: every resource shows as owned by the mounting user; a chown is accepted and has
@@ -210,7 +209,7 @@ export class TreeHandler implements Handler, Publisher, TrackedNamespace {
       }
     }
     walk(ROOT)
-    for (const copy of this.copies.values()) for (const h of copy.spilledHashes()) into.add(h)
+    this.copies.addSpilled(into)
     return into
   }
 
@@ -255,8 +254,7 @@ export class TreeHandler implements Handler, Publisher, TrackedNamespace {
   async detach(from: string, keep: (mode: number, content: ContentReader) => Promise<void>): Promise<void> {
     const node = this.node(from)
     if (node.kind !== 'file') throw fsError('EXDEV', `${from} is a ${node.kind}: it cannot become an ignored, local file`)
-    const open = this.copies.get(node.id)
-    await keep(node.mode, open?.dirty ? bufferReader(open.contents()) : this.content.reader(node))
+    await keep(node.mode, this.copies.current(node))
     this.revival.hold(node.parentId!, node.name, node.id) // a file always hangs in a group
   }
 
@@ -281,36 +279,12 @@ export class TreeHandler implements Handler, Publisher, TrackedNamespace {
     this.change(id, (t) => this.content.recordText(t, id))
   }
 
-  // ---- Publisher: what open files call -------------------------------------------------------
-
-  /** Make the working copy the resource's content, stored before this returns. */
-  publish(copy: WorkingCopy): void {
-    if (!copy.dirty) return
-    // A file unlinked while open keeps working for its holder; its content goes nowhere (POSIX).
-    if (!this.tree.isLive(copy.id)) {
-      copy.dirty = false
-      return
-    }
-    const published = this.change(copy.id, (t) => this.content.write(t, copy.id, copy))
-    copy.rebase(published)
-  }
-
-  release(copy: WorkingCopy): void {
-    if (this.copies.get(copy.id) === copy) this.copies.delete(copy.id)
-  }
-
   // ---- internals ---------------------------------------------------------------------------
-
-  private workingCopy(node: TreeNode): WorkingCopy {
-    let copy = this.copies.get(node.id)
-    if (!copy) this.copies.set(node.id, (copy = this.content.copyOf(node)))
-    return copy
-  }
 
   /** The atomic save: `src`'s content and mode go to `dst`, which keeps its id; `src` goes. */
   private saveOver(src: TreeNode, dst: TreeNode, what: string): void {
     const srcOpen = this.copies.get(src.id)
-    if (srcOpen?.dirty) this.publish(srcOpen)
+    if (srcOpen?.dirty) this.copies.publish(srcOpen)
     const srcNow = this.tree.get(src.id)
     const dstCopy = this.copies.get(dst.id) ?? this.content.copyOf(dst, 'lastRead')
     const published = this.change(what, (t) => {
