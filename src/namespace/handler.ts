@@ -2,9 +2,10 @@
 // the namespace's tree doc. Paths are resolved to stable ids on every call, so a group moved by
 // `mv` (nest/unnest) keeps its id, its subtree and its history.
 //
-// `TreeHandler` has the POSIX verbs over the tree; content, revival and xattrs are its parts
-// (content-writer.ts, revival.ts, xattrs.ts). `ReplicatedHandler`, what callers mount, is the
-// tree handler under the ignored-file overlay (local-overlay.ts).
+// `TreeHandler` has the POSIX verbs over the tree; its parts do the rest: content-writer.ts
+// (stored content, read and written), open-copies.ts (what writers share, and publishing it),
+// revival.ts (an editor's backup waiting for its new file), xattrs.ts. `ReplicatedHandler`, what
+// callers mount, is the tree handler under the ignored-file overlay (local-overlay.ts).
 
 import { TreeDoc, type TreeNode } from '../model/tree/tree.js'
 import { fsError } from '../vfs/errors.js'
