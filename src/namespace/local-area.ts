@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { DirHandler } from '../handlers/dir.js'
+import { isFsError } from '../vfs/errors.js'
 
 export class LocalArea {
   readonly handler: DirHandler
@@ -19,11 +20,15 @@ export class LocalArea {
     mkdirSync(path.join(this.root, path.dirname(rel)), { recursive: true, mode: 0o755 })
   }
 
+  /** The local names in the folder at `rel`; none when no ignored file was ever made there. */
   async names(rel: string): Promise<string[]> {
     try {
       return await this.handler.list(rel)
-    } catch {
-      return []
+    } catch (err) {
+      // No folder there (ENOENT), or a local file where the namespace now has a group because the
+      // ignore list changed (ENOTDIR): nothing local to show. Anything else is a real failure.
+      if (isFsError(err) && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return []
+      throw err
     }
   }
 

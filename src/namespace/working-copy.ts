@@ -5,6 +5,7 @@
 // content (text or chunks) and makes it the new base.
 
 import { CHUNK, type ContentReader } from '../model/content.js'
+import { fsError } from '../vfs/errors.js'
 
 /** 32 MiB of changed chunks in memory per open resource, at most. */
 const MAX_DIRTY = 32
@@ -159,7 +160,7 @@ export class WorkingCopy {
 
   private spilled(hash: string): Uint8Array {
     const bytes = this.chunks.getBlob(hash)
-    if (!bytes) throw new Error(`spilled chunk ${hash} is missing from the store`)
+    if (!bytes) throw fsError('EIO', `spilled chunk ${hash} is missing from the store`)
     return bytes
   }
 
