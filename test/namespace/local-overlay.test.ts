@@ -12,7 +12,7 @@ import { ReplicatedHandler } from '../../src/namespace/handler.js'
 import { LocalArea } from '../../src/namespace/local-area.js'
 import { NamespaceReplica } from '../../src/replica/replica.js'
 import { openMemoryStore } from '../../src/store/local-store.js'
-import { errnoOf } from '../errno-of.js'
+import { errnoOf } from '../support/errno.js'
 
 const RW = { read: true, write: true, append: false, truncate: false }
 const RO = { read: true, write: false, append: false, truncate: false }
