@@ -148,13 +148,26 @@ export class SyncSession {
       if (!this.sentStep1.has(`${ns}/${docKey}`)) this.step1(ns, docKey, replica)
       return
     }
-    if (replica.applyRemote(docKey, payload, this) && docKey === 'tree') this.fetchMissing(ns)
-    // The answer to our state vector of the tree: we now hold all of it the peer held.
-    if (kind === SYNC_STEP2 && docKey === 'tree') this.opts.hooks.reconciled(ns)
+    const changed = replica.applyRemote(docKey, payload, this)
+    if (docKey !== 'tree') return
+    if (kind !== SYNC_STEP2) {
+      if (changed) this.fetchMissing(ns)
+      return
+    }
+    // The answer to our state vector of the tree: we now hold all of it the peer held. Blobs
+    // still missing are asked for again, also those asked before: a session after a cut must
+    // ask for what the old one never got although the tree did not change, and a peer that
+    // lacked a blob when first asked may hold it by now.
+    this.fetchMissing(ns, true)
+    this.opts.hooks.reconciled(ns)
   }
 
   private blob(hash: string, bytes: Uint8Array): void {
-    if (!this.wanted.delete(hash)) throw new SessionClose(4400, `unrequested blob ${hash}`)
+    if (!this.wanted.delete(hash)) {
+      // Asked twice (see `sync`), the peer may answer twice: a blob this node holds is harmless.
+      if (this.host.getBlob(hash)) return
+      throw new SessionClose(4400, `unrequested blob ${hash}`)
+    }
     if (createHash('sha256').update(bytes).digest('hex') !== hash) throw new SessionClose(4400, `blob ${hash} does not match its hash`)
     this.host.putBlob(bytes)
     // A manifest that arrived names chunks that may be missing now.
@@ -172,9 +185,9 @@ export class SyncSession {
     this.opts.send({ type: 'sync', ns, docKey, kind: SYNC_STEP1, payload: replica.stateVector(docKey) })
   }
 
-  private fetchMissing(ns: string): void {
+  private fetchMissing(ns: string, again = false): void {
     for (const hash of this.host.missingBlobs(ns)) {
-      if (this.wanted.has(hash)) continue
+      if (this.wanted.has(hash) && !again) continue
       this.wanted.set(hash, ns)
       this.opts.send({ type: 'blobWant', hash })
     }
