@@ -93,6 +93,7 @@ export function isPeerUrl(u: unknown): u is string {
     new URL(u)
     return true
   } catch {
+    // `new URL` throwing is the answer here: the string is no URL.
     return false
   }
 }

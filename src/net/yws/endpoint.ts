@@ -51,7 +51,7 @@ import { WebSocket, type RawData } from 'ws'
 import type { Logger } from '../../util/log.js'
 import { isFsError } from '../../vfs/errors.js'
 import { ClientTokenError, verifyClientToken } from './client-token.js'
-import type { SyncReplica } from '../sync-node.js'
+import type { SyncReplica } from '../protocol/sync-host.js'
 
 /** What the endpoint needs of the node (the daemon provides it). */
 export interface ClientRoomHost {
