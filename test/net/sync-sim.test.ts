@@ -25,7 +25,8 @@ import { KeyPair } from '../../src/net/trust/identity.js'
 import { replicaStoreOf } from '../../src/node/namespaces.js'
 import { NamespaceReplica } from '../../src/replica/replica.js'
 import { openMemoryStore, type LocalStore } from '../../src/store/local-store.js'
-import { dumpTree, Prng } from '../model/tree-harness.js'
+import { Prng } from '../support/prng.js'
+import { dumpTree } from '../model/tree-harness.js'
 
 const KEYS = Array.from({ length: 4 }, () => KeyPair.generate())
 const NS_ALL = 'a1'.repeat(16)
