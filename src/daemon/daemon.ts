@@ -7,7 +7,7 @@ import type { Handler } from '../vfs/handler.js'
 import { ControlHandler } from '../handlers/control.js'
 import { RootHandler } from '../handlers/root.js'
 import { openLocalStore, type LocalStore } from '../store/local-store.js'
-import { socketPathOf } from '../client/client.js'
+import { socketPathOf } from '../api/socket.js'
 import type { Server } from 'node:http'
 import { FuseMount } from '../fuse/mount.js'
 import type { Logger } from '../util/log.js'
@@ -140,8 +140,8 @@ export class Daemon {
           namespaces: s.namespaces.map(({ id, ...rest }) => ({ id, alias: aliases.get(id) ?? null, ...rest })),
         }
       }
-      const routes = controlRoutes(namespaces, sync, targets, events, status)
-      table.mount('/.meshfs', new ControlHandler(controlFiles(routes, events, { mounts: () => table.list() })))
+      const routes = controlRoutes(namespaces, sync, targets, events, status, () => table.list())
+      table.mount('/.meshfs', new ControlHandler(controlFiles(routes, events)))
       for (const spec of opts.handlers) {
         table.mount(spec.path, await createHandler(spec))
         log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
