@@ -20,6 +20,9 @@ import type {
   UpgradePolicy,
 } from './wire.js'
 
+/** `notify`'s `data` is a string of at most this many bytes (UTF-8). */
+export const MAX_NOTIFY_BYTES = 64 * 1024
+
 type Namespace = { namespace: string }
 type None = Record<string, never>
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, test } from 'node:test'
-import type { NodeStatus as Status, PeerView as Peer } from '../../src/client/client.js'
+import type { NodeStatus as Status, PeerView as Peer } from '../../src/index.js'
 import { CLI, ok, runCli, sh, waitFor, type MountedNode } from './harness.js'
 import { LISTEN, q, withCluster } from './cluster.js'
 

@@ -15,7 +15,7 @@ import * as encoding from 'lib0/encoding'
 import { WebSocket } from 'ws'
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
-import type { ClientToken } from '../../src/client/client.js'
+import type { ClientToken } from '../../src/index.js'
 import { ok, runCli, startMount, tempDir, waitFor, type MountedNode } from './harness.js'
 import { LISTEN, SYNC_MS, cat, eventually, q } from './cluster.js'
 
