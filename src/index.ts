@@ -1,19 +1,29 @@
-// The package's public entry: `import { connect } from 'meshfs'`.
-export { connect, MeshfsClient, MeshfsError } from './client/client.js'
+// The package's public entry: `import { connect } from 'meshfs'`. The client, and the control
+// API's own types (api/): nothing of the daemon's insides.
+export { connect, MeshfsClient } from './client/client.js'
+export { MeshfsError } from './client/transport.js'
+export type { ClientTokenOptions, ConnectOptions, CreateNamespaceOptions, EnableSyncTargetOptions, InvitationOptions } from './client/client.js'
+export type { EntryKind, NamespaceChange, NamespaceEvent } from './api/events.js'
+export type { ApiErrorBody } from './api/errors.js'
 export type {
-  ConnectOptions,
-  CreateNamespaceOptions,
+  ClientToken,
+  ConnectedPeerView,
   GroupInfo,
   GroupMode,
-  InvitationOptions,
   LeaveResult,
-  Member,
-  NamespaceEvent,
-  NamespaceIdentity,
+  MemberRecord as Member,
+  MemberRecord,
+  MountInfo,
+  NamespaceIdentityInfo as NamespaceIdentity,
+  NamespaceIdentityInfo,
   NamespaceInfo,
+  NamespaceSyncStatus,
+  NodeStatus,
+  PeerView,
+  PendingNamespace,
   Role,
   SyncConfiguration,
   SyncTargetInfo,
   SyncType,
   UpgradePolicy,
-} from './client/client.js'
+} from './api/wire.js'

@@ -1,9 +1,11 @@
 // What every control command of the CLI shares: the `--data`/`--json` options, the client of the
-// daemon they name, argument counting, output as a table or as JSON, and which daemon errors mean
-// "your arguments are wrong" (exit 2).
+// daemon they name, output as a table or as JSON, and which daemon errors mean "your arguments
+// are wrong" (exit 2).
 
-import { connect, MeshfsError, type MeshfsClient } from '../client/client.js'
-import { defaultDataDir } from '../daemon/data-dir.js'
+import { USAGE_ERROR_CODES } from '../api/errors.js'
+import { defaultDataDir } from '../api/socket.js'
+import { connect, type MeshfsClient } from '../client/client.js'
+import { MeshfsError } from '../client/transport.js'
 import { UsageError } from './usage-error.js'
 
 export const COMMON = {
@@ -13,13 +15,6 @@ export const COMMON = {
 
 export function client(data: string | undefined): MeshfsClient {
   return connect({ dataDir: data ?? defaultDataDir() })
-}
-
-/** Exactly `names.length` positionals; `command` is what the user typed, e.g. `ns grant`. */
-export function need(positionals: string[], names: string[], command: string): string[] {
-  if (positionals.length < names.length) throw new UsageError(`${command}: missing ${names[positionals.length]} (see meshfs ${command.split(' ')[0]} --help)`)
-  if (positionals.length > names.length) throw new UsageError(`${command}: unexpected argument '${positionals[names.length]}'`)
-  return positionals
 }
 
 export function print(json: boolean | undefined, value: unknown, human: () => string): void {
@@ -38,7 +33,19 @@ export async function run<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (err) {
-    if (err instanceof MeshfsError && (err.code === 'EINVAL' || err.code === 'ENAMETOOLONG')) throw new UsageError(err.message)
+    if (err instanceof MeshfsError && USAGE_ERROR_CODES.includes(err.code)) throw new UsageError(err.message)
     throw err
   }
+}
+
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const c of process.stdin) chunks.push(c as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+export function wholeNumber(text: string, flag: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag}: expected a positive whole number, got '${text}'`)
+  return n
 }

@@ -1,10 +1,10 @@
 // `meshfs status`, `meshfs peers NS` and `meshfs notify NS PEER DATA`: the node, its peers and
 // send_notify through the daemon's control API. `--json` prints the daemon's answer as JSON.
 
-import { parseArgs } from 'node:util'
-import type { NodeStatus, PeerView } from '../client/client.js'
-import { client, COMMON, need, print, run, table } from './common.js'
-import { MAX_NOTIFY_BYTES } from '../net/protocol/peer-messages.js'
+import type { NodeStatus, PeerView } from '../api/wire.js'
+import { MAX_NOTIFY_BYTES } from '../api/verbs.js'
+import { command } from './command.js'
+import { client, COMMON, print, readStdin, run, table } from './common.js'
 import { UsageError } from './usage-error.js'
 
 function duration(seconds: number): string {
@@ -50,35 +50,36 @@ function describePeers(peers: PeerView[]): string {
   ])
 }
 
-export async function runStatus(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
-  need(positionals, [], 'status')
-  const s = await run(() => client(values.data).status())
-  print(values.json, s, () => describeStatus(s))
-  return 0
-}
+export const STATUS = command({
+  options: COMMON,
+  args: [],
+  async run(values) {
+    const s = await run(() => client(values.data).status())
+    print(values.json, s, () => describeStatus(s))
+    return 0
+  },
+})
 
-export async function runPeers(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
-  const [ns] = need(positionals, ['NS'], 'peers')
-  const peers = await run(() => client(values.data).getPeers(ns!))
-  print(values.json, peers, () => describePeers(peers))
-  return 0
-}
+export const PEERS = command({
+  options: COMMON,
+  args: ['NS'],
+  async run(values, [ns]) {
+    const peers = await run(() => client(values.data).getPeers(ns!))
+    print(values.json, peers, () => describePeers(peers))
+    return 0
+  },
+})
 
-export async function runNotify(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: COMMON })
-  const [ns, peer, given] = need(positionals, ['NS', 'PEER', 'DATA'], 'notify')
-  if (peer === '') throw new UsageError('notify: PEER is empty')
-  const data = given === '-' ? await readStdin() : given!
-  if (Buffer.byteLength(data) > MAX_NOTIFY_BYTES) throw new UsageError(`notify: DATA is ${Buffer.byteLength(data)} bytes; at most ${MAX_NOTIFY_BYTES} may be sent`)
-  const key = await run(() => client(values.data).notify(ns!, peer!, data))
-  print(values.json, { peer: key, bytes: Buffer.byteLength(data) }, () => `sent ${Buffer.byteLength(data)} bytes to ${key}\n`)
-  return 0
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const c of process.stdin) chunks.push(c as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
-}
+export const NOTIFY = command({
+  options: COMMON,
+  args: ['NS', 'PEER', 'DATA'],
+  async run(values, [ns, peer, given]) {
+    if (peer === '') throw new UsageError('notify: PEER is empty')
+    const data = given === '-' ? await readStdin() : given!
+    if (Buffer.byteLength(data) > MAX_NOTIFY_BYTES) throw new UsageError(`notify: DATA is ${Buffer.byteLength(data)} bytes; at most ${MAX_NOTIFY_BYTES} may be sent`)
+    const key = await run(() => client(values.data).notify(ns!, peer!, data))
+    print(values.json, { peer: key, bytes: Buffer.byteLength(data) }, () => `sent ${Buffer.byteLength(data)} bytes to ${key}
+`)
+    return 0
+  },
+})

@@ -2,17 +2,21 @@
 // enable_sync_target, disable_sync_target) through the daemon's control API. `--json` prints the
 // daemon's answer: the namespace's sync configuration, as `.meshfs/ns/NS/sync.json` shows it.
 
-import { parseArgs } from 'node:util'
-import type { EnableSyncTargetOptions, SyncConfiguration, SyncType } from '../client/client.js'
-import { client, COMMON, need, print, run, table } from './common.js'
+import type { SyncConfiguration, SyncType } from '../api/wire.js'
+import type { EnableSyncTargetOptions } from '../client/client.js'
+import { command, need, type Command } from './command.js'
+import { client, COMMON, print, run, table } from './common.js'
 import { UsageError } from './usage-error.js'
 
+/** Every subcommand parses all the flags, so one that does not apply is named as such. */
 const OPTIONS = {
   ...COMMON,
   type: { type: 'string' },
   'target-namespace': { type: 'string' },
   group: { type: 'string' },
 } as const
+
+type Flag = 'type' | 'target-namespace' | 'group'
 
 function describe(c: SyncConfiguration): string {
   if (c.targets.length === 0) return `namespace ${c.namespace} has no sync targets\n`
@@ -24,46 +28,42 @@ function describe(c: SyncConfiguration): string {
   return table(rows)
 }
 
-export async function runSync(args: string[]): Promise<number> {
-  const [sub, ...rest] = args
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: OPTIONS })
-  const daemon = client(values.data)
-  const unexpected = (flags: Array<keyof typeof values>) => {
-    for (const f of flags) if (values[f] !== undefined) throw new UsageError(`sync ${sub}: --${f} does not apply here`)
-  }
-  let config: SyncConfiguration
-  let done: string
-  switch (sub) {
-    case 'list': {
-      unexpected(['type', 'target-namespace', 'group'])
-      const [ns] = need(positionals, ['NS'], 'sync list')
-      config = await run(() => daemon.getSyncConfiguration(ns!))
-      done = ''
-      break
+/**
+ * A sync subcommand: `change` asks the daemon and says what it did (`''` for a plain listing);
+ * the configuration follows either way. `inapplicable` flags are refused.
+ */
+function syncCommand(sub: string, args: string[], inapplicable: Flag[], change: (values: Partial<Record<Flag | 'data', string>>, positionals: string[]) => Promise<{ config: SyncConfiguration; done: string }>): Command<typeof OPTIONS> {
+  return command({
+    options: OPTIONS,
+    // Counted after the flags are checked: a flag that does not apply is the first thing to say.
+    async run(values, positionals) {
+      for (const f of inapplicable) if (values[f] !== undefined) throw new UsageError(`sync ${sub}: --${f} does not apply here`)
+      const { config, done } = await change(values, need(positionals, args, `sync ${sub}`))
+      print(values.json, config, () => done + describe(config))
+      return 0
+    },
+  })
+}
+
+export const SYNC_COMMANDS: Record<string, Command<any>> = {
+  list: syncCommand('list', ['NS'], ['type', 'target-namespace', 'group'], async (values, [ns]) => ({
+    config: await run(() => client(values.data).getSyncConfiguration(ns!)),
+    done: '',
+  })),
+  enable: syncCommand('enable', ['NS', 'TARGET_URL'], [], async (values, [ns, url]) => {
+    if (values.type !== 'simplex' && values.type !== 'duplex') {
+      throw new UsageError(`sync enable: --type simplex|duplex is required${values.type === undefined ? '' : `, not '${values.type}'`}`)
     }
-    case 'enable': {
-      unexpected([])
-      const [ns, url] = need(positionals, ['NS', 'TARGET_URL'], 'sync enable')
-      if (values.type !== 'simplex' && values.type !== 'duplex') {
-        throw new UsageError(`sync enable: --type simplex|duplex is required${values.type === undefined ? '' : `, not '${values.type}'`}`)
-      }
-      const opts: EnableSyncTargetOptions = {}
-      if (values['target-namespace'] !== undefined) opts.targetNamespace = values['target-namespace']
-      if (values.group !== undefined) opts.group = values.group
-      config = await run(() => daemon.enableSyncTarget(ns!, url!, values.type as SyncType, opts))
-      done = values.group === undefined ? `namespace ${config.namespace} syncs into ${opts.targetNamespace ?? config.namespace} at ${url} (${values.type})\n` : `group ${values.group} of namespace ${config.namespace} is ${values.type}\n`
-      break
-    }
-    case 'disable': {
-      unexpected(['type', 'target-namespace'])
-      const [ns, url, name] = need(positionals, ['NS', 'TARGET_URL', 'NAME'], 'sync disable')
-      config = await run(() => daemon.disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }))
-      done = values.group === undefined ? `namespace ${config.namespace} no longer syncs into ${name} at ${url}\n` : `group ${values.group} of namespace ${config.namespace} is not synced into ${name}\n`
-      break
-    }
-    default:
-      throw new UsageError(sub === undefined ? 'sync: missing subcommand (list, enable, disable)' : `sync: unknown subcommand '${sub}'`)
-  }
-  print(values.json, config, () => done + describe(config))
-  return 0
+    const opts: EnableSyncTargetOptions = {}
+    if (values['target-namespace'] !== undefined) opts.targetNamespace = values['target-namespace']
+    if (values.group !== undefined) opts.group = values.group
+    const config = await run(() => client(values.data).enableSyncTarget(ns!, url!, values.type as SyncType, opts))
+    const done = values.group === undefined ? `namespace ${config.namespace} syncs into ${opts.targetNamespace ?? config.namespace} at ${url} (${values.type})\n` : `group ${values.group} of namespace ${config.namespace} is ${values.type}\n`
+    return { config, done }
+  }),
+  disable: syncCommand('disable', ['NS', 'TARGET_URL', 'NAME'], ['type', 'target-namespace'], async (values, [ns, url, name]) => {
+    const config = await run(() => client(values.data).disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }))
+    const done = values.group === undefined ? `namespace ${config.namespace} no longer syncs into ${name} at ${url}\n` : `group ${values.group} of namespace ${config.namespace} is not synced into ${name}\n`
+    return { config, done }
+  }),
 }

@@ -1,6 +1,5 @@
 // What `MOUNT/.meshfs/` shows: every file is a call of the control API (the same routes the CLI
-// and the TypeScript client use), so the three faces cannot disagree. A file whose route this
-// daemon does not have is not shown.
+// and the TypeScript client use), so the three faces cannot disagree.
 //
 //   .meshfs/status            this node (JSON)          .meshfs/mounts    the mount table (JSON)
 //   .meshfs/join              write a token to join
@@ -11,13 +10,11 @@
 //   .meshfs/ns/ALIAS/peers        getPeers              .meshfs/ns/ALIAS/sync.json  getSyncConfiguration
 //   .meshfs/ns/ALIAS/events       the namespace's events, JSON lines, followed by `tail -f`
 
-import type { NamespaceInfo } from '../model/namespace-info.js'
+import type { CallVerb, RequestOf, ResponseOf, Routes } from '../api/verbs.js'
+import type { NamespaceInfo } from '../api/wire.js'
 import { EventLog } from '../events/event-log.js'
 import type { EventHub } from '../events/event-hub.js'
 import type { ControlNode } from '../handlers/control.js'
-import type { ControlRoute } from './control-server.js'
-
-type Routes = Record<string, ControlRoute>
 
 /** Each namespace's event log, following the hub while at least one reader has it open. */
 class EventLogs {
@@ -48,10 +45,9 @@ class EventLogs {
   }
 }
 
-export function controlFiles(routes: Routes, hub: EventHub, extra: { mounts: () => unknown }): ControlNode {
+export function controlFiles(routes: Routes, hub: EventHub): ControlNode {
   const logs = new EventLogs(hub)
-  const call = (verb: string, body: Record<string, unknown> = {}) => routes[verb]!(body)
-  const has = (verb: string) => Object.hasOwn(routes, verb)
+  const call = <V extends CallVerb>(verb: V, body: RequestOf<V>) => (routes[verb] as (b: RequestOf<V>) => Promise<ResponseOf<V>>)(body)
 
   const namespaceDir = (info: NamespaceInfo, nested: NamespaceInfo[]): ControlNode => {
     const namespace = info.id
@@ -59,23 +55,18 @@ export function controlFiles(routes: Routes, hub: EventHub, extra: { mounts: () 
       'info.json': {
         kind: 'read',
         render: async () => {
-          const now = (await call('getNamespace', { namespace })) as NamespaceInfo
-          if (!has('listMembers')) return now
-          const members = (await call('listMembers', { namespace })) as Array<{ leftMs?: number }>
+          const now = await call('getNamespace', { namespace })
+          const members = await call('listMembers', { namespace })
           return { ...now, members: members.filter((m) => m.leftMs === undefined).length }
         },
       },
       events: { kind: 'stream', log: () => logs.entry(namespace).log, open: () => logs.open(namespace) },
+      members: { kind: 'read', render: () => call('listMembers', { namespace }) },
+      identity: { kind: 'read', render: async () => (await call('getNamespaceIdentity', { namespace })).publicKey },
+      invite: { kind: 'read', render: async () => (await call('createNamespaceInvitation', { namespace })).token },
+      peers: { kind: 'read', render: () => call('getPeers', { namespace }) },
+      'sync.json': { kind: 'read', render: () => call('getSyncConfiguration', { namespace }) },
     }
-    if (has('listMembers')) files.members = { kind: 'read', render: () => call('listMembers', { namespace }) }
-    if (has('getNamespaceIdentity')) {
-      files.identity = { kind: 'read', render: async () => ((await call('getNamespaceIdentity', { namespace })) as { publicKey: string }).publicKey }
-    }
-    if (has('createNamespaceInvitation')) {
-      files.invite = { kind: 'read', render: async () => ((await call('createNamespaceInvitation', { namespace })) as { token: string }).token }
-    }
-    if (has('getPeers')) files.peers = { kind: 'read', render: () => call('getPeers', { namespace }) }
-    if (has('getSyncConfiguration')) files['sync.json'] = { kind: 'read', render: () => call('getSyncConfiguration', { namespace }) }
     return {
       kind: 'dir',
       entries: () => {
@@ -87,14 +78,14 @@ export function controlFiles(routes: Routes, hub: EventHub, extra: { mounts: () 
   }
 
   const root: Record<string, ControlNode> = {
-    status: { kind: 'read', render: () => call('status') },
-    mounts: { kind: 'read', render: extra.mounts },
+    status: { kind: 'read', render: () => call('status', {}) },
+    mounts: { kind: 'read', render: () => call('listMounts', {}) },
     join: { kind: 'write', apply: async (token) => void (await call('joinNamespace', { token })) },
     ns: {
       kind: 'dir',
       entries: async () => {
         const out: Record<string, ControlNode> = {}
-        const all = (await call('listNamespaces')) as NamespaceInfo[]
+        const all = await call('listNamespaces', {})
         const held = new Set(all.map((i) => i.id))
         // A namespace nested in one this node does not hold is shown at the top.
         for (const info of all) if (!info.parentId || !held.has(info.parentId)) out[info.alias] = namespaceDir(info, all)

@@ -1,14 +1,17 @@
-// The control API's verbs, named as the TypeScript client's methods (the seeds' verbs in
-// camelCase). Each checks its arguments and calls the one implementation in the daemon.
+// The control API's routes: one per verb of the contract (api/verbs.ts), which the table
+// `satisfies`. Each checks its arguments, calls the one implementation in the node, and answers
+// the contract's type.
 
-import type { ControlRoute } from './control-server.js'
+import type { MountInfo, NamespaceInfo, NodeStatus, PendingNamespace } from '../api/wire.js'
+import type { Routes } from '../api/verbs.js'
 import { ControlError, ControlStream } from './control-server.js'
 import type { EventHub } from '../events/event-hub.js'
 import type { Namespaces } from '../node/namespaces.js'
 import { parseDuration, parseToken } from '../net/trust/invitation.js'
-import type { SyncNode } from '../net/sync-node.js'
+import { NotifyError, type SyncNode } from '../net/sync-node.js'
 import type { SyncTargets } from '../mirror/targets.js'
 import { createClientToken } from '../net/yws/client-token.js'
+import { FsError } from '../vfs/errors.js'
 
 function str(body: Record<string, unknown>, key: string): string {
   const v = body[key]
@@ -35,16 +38,66 @@ const ARRIVAL_WAIT_MS = 10_000
 /** How long `leave` waits for the connected peers to acknowledge the tombstone. */
 const LEAVE_ACK_MS = 5_000
 
-/** `status` is the daemon's status document (the same as `.meshfs/status`). */
-export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTargets, events: EventHub, status: () => unknown): Record<string, ControlRoute> {
+/**
+ * Resolves with the namespace once this node has mounted it (a joined namespace is mounted when
+ * its first sync is stored), or after `timeoutMs` with undefined.
+ */
+function mounted(ns: Namespaces, id: string, timeoutMs: number): Promise<NamespaceInfo | undefined> {
+  const now = () => {
+    try {
+      return ns.get(id)
+    } catch (err) {
+      // Not mounted yet: expected until its first sync arrives.
+      if (err instanceof FsError && err.code === 'ENOENT') return undefined
+      throw err
+    }
+  }
+  const info = now()
+  const replica = ns.replica(id)
+  if (info || !replica) return Promise.resolve(info)
+  return new Promise((resolve, reject) => {
+    const done = (result: NamespaceInfo | undefined) => {
+      clearTimeout(timer)
+      off()
+      resolve(result)
+    }
+    const timer = setTimeout(() => done(undefined), timeoutMs)
+    // Namespaces mounts it from its own listener on the same signal, registered earlier; look
+    // once the current listeners have all run, so the order of the two does not matter.
+    const off = replica.onStored(() =>
+      queueMicrotask(() => {
+        try {
+          const arrived = now()
+          if (arrived) done(arrived)
+        } catch (err) {
+          clearTimeout(timer)
+          off()
+          reject(err)
+        }
+      }),
+    )
+  })
+}
+
+/**
+ * `status` is the daemon's status document (the same as `.meshfs/status`); `mounts` the handlers
+ * of its tree.
+ */
+export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTargets, events: EventHub, status: () => NodeStatus, mounts: () => MountInfo[]) {
   return {
     status: async () => status(),
+    listMounts: async () => mounts(),
     getPeers: async (b) => sync.peersOf(ns.get(str(b, 'namespace')).id),
     notify: async (b) => {
       const data = b.data
       if (typeof data !== 'string') throw new ControlError('EINVAL', 'data is required (a string)')
-      // A NotifyError's code is an errno: it reaches the client as it is.
-      return { peer: sync.notify(ns.get(str(b, 'namespace')).id, str(b, 'peer'), data) }
+      try {
+        return { peer: sync.notify(ns.get(str(b, 'namespace')).id, str(b, 'peer'), data) }
+      } catch (err) {
+        // A NotifyError's code is an errno: it reaches the client as it is.
+        if (err instanceof NotifyError) throw new ControlError(err.code, err.message)
+        throw err
+      }
     },
     /** A stream of the namespace's events (JSON lines) for as long as the client listens. */
     subscribeNamespace: async (b) => {
@@ -106,15 +159,8 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTarge
         }
       }
       if (!nsId) throw new ControlError('EHOSTUNREACH', `could not reach the inviter: ${failures.join('; ')}`)
-      const deadline = Date.now() + ARRIVAL_WAIT_MS
-      while (Date.now() < deadline) {
-        try {
-          return ns.get(nsId)
-        } catch {
-          await new Promise((r) => setTimeout(r, 50))
-        }
-      }
-      return { id: nsId, pending: true }
+      const info = await mounted(ns, nsId, ARRIVAL_WAIT_MS)
+      return info ?? ({ id: nsId, pending: true } satisfies PendingNamespace)
     },
     createNamespace: async (b) => {
       const opts: Parameters<Namespaces['create']>[0] = { alias: str(b, 'alias') }
@@ -161,5 +207,5 @@ export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTarge
       if (group !== undefined) opts.group = group
       return targets.disableSyncTarget(str(b, 'namespace'), opts)
     },
-  }
+  } satisfies Routes
 }

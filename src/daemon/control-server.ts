@@ -6,7 +6,13 @@
 
 import { chmodSync, rmSync } from 'node:fs'
 import http from 'node:http'
+import type { ApiErrorBody } from '../api/errors.js'
+import { VERB_PATH_PREFIX } from '../api/socket.js'
+import type { EventStream } from '../api/verbs.js'
+import { TreeError } from '../model/tree/errors.js'
+import { StoreError } from '../store/errors.js'
 import type { Logger } from '../util/log.js'
+import { FsError } from '../vfs/errors.js'
 
 export type ControlRoute = (body: Record<string, unknown>) => Promise<unknown>
 
@@ -18,8 +24,18 @@ export class ControlError extends Error {
 }
 
 /** What a streaming route returns: `start` begins sending and returns how to stop. */
-export class ControlStream {
-  constructor(readonly start: (send: (value: unknown) => void) => () => void) {}
+export class ControlStream<E> implements EventStream<E> {
+  constructor(readonly start: (send: (event: E) => void) => () => void) {}
+}
+
+/**
+ * The errors the layers below throw on purpose, each with an errno code: they reach the client
+ * as a 400 with that code. Anything else is a daemon bug (500, EIO, logged).
+ */
+function expectedError(err: unknown): ControlError | undefined {
+  if (err instanceof ControlError) return err
+  if (err instanceof FsError || err instanceof TreeError || err instanceof StoreError) return new ControlError(err.code, err.message)
+  return undefined
 }
 
 /** A client that does not read its stream is cut off once this much is queued for it. */
@@ -32,11 +48,11 @@ export async function startControlServer(socketPath: string, routes: Record<stri
   // the data directory lock already guarantees no live daemon owns it.
   rmSync(socketPath, { force: true })
   const server = http.createServer((req, res) => {
-    const reply = (status: number, payload: unknown) => {
+    const reply = (status: number, payload: { result: unknown } | { error: ApiErrorBody }) => {
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(payload))
     }
-    const verb = req.url?.startsWith('/v1/') ? req.url.slice(4) : undefined
+    const verb = req.url?.startsWith(VERB_PATH_PREFIX) ? req.url.slice(VERB_PATH_PREFIX.length) : undefined
     const route = verb !== undefined && Object.hasOwn(routes, verb) ? routes[verb] : undefined
     if (req.method !== 'POST' || !route) return reply(404, { error: { code: 'ENOTSUP', message: `no such control verb: ${req.method} ${req.url}` } })
     let size = 0
@@ -68,11 +84,8 @@ export async function startControlServer(socketPath: string, routes: Record<stri
           res.flushHeaders()
         },
         (err: unknown) => {
-          const code = (err as { code?: unknown }).code
-          if (err instanceof ControlError) return reply(err.status, { error: { code: err.code, message: err.message } })
-          if (typeof code === 'string' && /^E[A-Z0-9]+$/.test(code)) {
-            return reply(400, { error: { code, message: (err as Error).message } })
-          }
+          const expected = expectedError(err)
+          if (expected) return reply(expected.status, { error: { code: expected.code, message: expected.message } })
           log.error(`control ${verb}: ${(err as Error)?.stack ?? String(err)}`)
           reply(500, { error: { code: 'EIO', message: (err as Error)?.message ?? String(err) } })
         },

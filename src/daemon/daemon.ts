@@ -3,7 +3,7 @@
 // node's tree, and takes it all down again.
 
 import type { Server } from 'node:http'
-import { socketPathOf } from '../client/client.js'
+import { socketPathOf } from '../api/socket.js'
 import { FuseMount } from '../fuse/mount.js'
 import { ControlHandler } from '../handlers/control.js'
 import type { SyncNode } from '../net/sync-node.js'
@@ -58,8 +58,8 @@ export class Daemon {
         allowOther: opts.allowOther ?? false,
         debug: opts.debugFuse ?? false,
       }, log.child('fuse'))
-      const routes = controlRoutes(node.namespaces, node.sync, node.targets, node.events, () => statusOf(node, mount, lock.dir, startedMs))
-      node.table.mount('/.meshfs', new ControlHandler(controlFiles(routes, node.events, { mounts: () => node.table.list() })))
+      const routes = controlRoutes(node.namespaces, node.sync, node.targets, node.events, () => statusOf(node, mount, lock.dir, startedMs), () => node.table.list())
+      node.table.mount('/.meshfs', new ControlHandler(controlFiles(routes, node.events)))
       await mountHandlers(node.table, opts.handlers, log)
       const control = await startControlServer(socketPathOf(lock.dir), routes, log.child('control'))
       cleanup.unshift(() => new Promise<void>((r) => control.close(() => r())))

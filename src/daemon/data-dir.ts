@@ -2,13 +2,7 @@
 // time through a pid file, so that two daemons never write the same store.
 
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-
-export function defaultDataDir(): string {
-  const base = process.env.XDG_DATA_HOME || path.join(os.homedir(), '.local', 'share')
-  return path.join(base, 'meshfs')
-}
 
 export class DataDirLock {
   private constructor(readonly dir: string, private readonly pidFile: string) {}

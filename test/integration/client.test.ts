@@ -56,6 +56,8 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     const status = await a.status()
     assert.equal(status.nodeId, me.publicKey)
     assert.match(status.url, /^ws:\/\/127\.0\.0\.1:\d+$/)
+    const mounts = await a.listMounts()
+    assert.deepEqual(mounts.filter((m) => m.path === '/' || m.path === '/team').map((m) => m.path), ['/', '/team'])
     const clientToken = await a.createClientToken('team', { expires: '1h', readOnly: true })
     assert.equal(clientToken.namespace, team.id)
     assert.equal(clientToken.readOnly, true)

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { openLocalStore } from '../../src/store/local-store.js'
-import type { Member, NamespaceIdentity } from '../../src/client/client.js'
+import type { Member, NamespaceIdentity } from '../../src/index.js'
 import { ok, runCli, sh, type MountedNode } from '../support/harness.js'
 import { LISTEN, cat, eventually, idOf, out, q, withCluster } from '../support/cluster.js'
 

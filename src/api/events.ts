@@ -1,0 +1,17 @@
+// The stream events of `subscribeNamespace` (and of `MOUNT/.meshfs/ns/NS/events`): one JSON value
+// per line, each stamped with its namespace, a per-daemon sequence number and the time.
+
+export type EntryKind = 'file' | 'group' | 'symlink'
+
+/** What happened in a namespace. */
+export type NamespaceChange =
+  | { type: 'put'; path: string; id: string; kind: EntryKind }
+  | { type: 'remove'; path: string; id: string; kind: EntryKind }
+  | { type: 'move'; from: string; to: string; id: string; kind: EntryKind }
+  | { type: 'member-joined'; member: string; role: string }
+  | { type: 'member-left'; member: string }
+  | { type: 'notify'; from: string; data: string }
+  | { type: 'sync'; peer: string; state: string }
+
+/** An event as sent. */
+export type NamespaceEvent = NamespaceChange & { ns: string; seq: number; atMs: number }
