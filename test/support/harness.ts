@@ -23,16 +23,21 @@ export interface ShResult {
 export function sh(cmd: string, opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ShResult> {
   return new Promise((resolve) => {
     execFile('bash', ['-c', cmd], { cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0
+      // 124, as timeout(1) says it: the command was killed when its time ran out.
+      const code = err ? (typeof err.code === 'number' ? err.code : err.killed ? 124 : 1) : 0
       resolve({ code, stdout, stderr })
     })
   })
 }
 
-/** Run and demand success, with the command's stderr in the failure message. */
-export async function ok(cmd: string, cwd?: string): Promise<string> {
-  const r = await sh(cmd, cwd === undefined ? {} : { cwd })
-  if (r.code !== 0) throw new Error(`command failed (${r.code}): ${cmd}\n${r.stderr}${r.stdout}`)
+/**
+ * Run and demand success, with the command's stderr in the failure message. `timeoutMs` (default
+ * 60 s, sh's) only guards against a hang: a command that moves a gigabyte on a busy 2-core
+ * machine may need more.
+ */
+export async function ok(cmd: string, cwd?: string, timeoutMs?: number): Promise<string> {
+  const r = await sh(cmd, { ...(cwd === undefined ? {} : { cwd }), ...(timeoutMs === undefined ? {} : { timeoutMs }) })
+  if (r.code !== 0) throw new Error(`command failed (${r.code}${r.code === 124 ? ', killed after the timeout' : ''}): ${cmd}\n${r.stderr}${r.stdout}`)
   return r.stdout
 }
 
