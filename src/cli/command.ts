@@ -30,7 +30,7 @@ export function need(positionals: string[], names: string[], name: string): stri
 export async function runCommand<O extends Options>(name: string, cmd: Command<O>, args: string[]): Promise<number> {
   let parsed
   try {
-    parsed = parseArgs({ args, allowPositionals: true, options: cmd.options })
+    parsed = parseArgs({ args: positionalsLast(args, cmd.options), allowPositionals: true, options: cmd.options })
   } catch (err) {
     // parseArgs reports unknown or malformed flags with a TypeError coded ERR_PARSE_ARGS_*.
     if (err instanceof TypeError && (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError(err.message)
@@ -38,6 +38,31 @@ export async function runCommand<O extends Options>(name: string, cmd: Command<O
   }
   const positionals = cmd.args === undefined ? parsed.positionals : need(parsed.positionals, cmd.args, name)
   return cmd.run(parsed.values as Values<O>, positionals)
+}
+
+/**
+ * Node keys are base64url and may start with '-' (`-5i31...`): an argument that starts with one
+ * '-' but is not one of the command's short flags is a positional, not an unknown option. The
+ * positionals go after a '--', in their order, so parseArgs sees them as such.
+ */
+function positionalsLast(args: string[], options: Options): string[] {
+  const shorts = new Map(Object.values(options).flatMap((o) => (o.short ? [[o.short, o.type] as const] : [])))
+  const longs = new Map(Object.entries(options).map(([k, o]) => [k, o.type]))
+  const flags: string[] = []
+  const positionals: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!
+    if (a === '--') {
+      positionals.push(...args.slice(i + 1))
+      break
+    }
+    const takesValue = a.startsWith('--') ? !a.includes('=') && longs.get(a.slice(2)) === 'string' : a.length === 2 && shorts.get(a[1]!) === 'string'
+    if (a.startsWith('--') || (a.length === 2 && a[0] === '-' && shorts.has(a[1]!))) {
+      flags.push(a)
+      if (takesValue && i + 1 < args.length) flags.push(args[++i]!)
+    } else positionals.push(a)
+  }
+  return [...flags, '--', ...positionals]
 }
 
 /** `meshfs NAME SUB ...`: runs the subcommand SUB of `table`. */

@@ -10,7 +10,7 @@ import type { StampedEvent } from '../../src/events/event-hub.js'
 import { DEFAULT_SYNC_OPTIONS } from '../../src/net/sync-node.js'
 import { Node, type NodeOptions } from '../../src/node/node.js'
 import { createLogger } from '../../src/util/log.js'
-import { waitFor } from '../integration/harness.js'
+import { waitFor } from '../support/wait.js'
 
 const OPTS: NodeOptions = { listen: { host: '127.0.0.1', port: undefined }, sync: DEFAULT_SYNC_OPTIONS, log: createLogger('error') }
 
@@ -28,7 +28,7 @@ test('a node reopened from its data directory holds its namespaces, with the sam
       const seen: StampedEvent[] = []
       first.events.subscribe(id, (e) => seen.push(e))
       await first.table.resolve('/team').handler.mkdir!('/docs', 0o755)
-      await waitFor('the put event of /docs', () => seen.some((e) => e.type === 'put' && e.path === '/docs'), 10_000)
+      await waitFor(() => seen.some((e) => e.type === 'put' && e.path === '/docs'), { what: 'the put event of /docs', timeoutMs: 10_000 })
       assert.deepEqual(first.status().namespaces.map((n) => n.alias).sort(), ['design', 'team'])
     } finally {
       await first.stop()
