@@ -31,6 +31,8 @@ if (existsSync(path.join(nodedir, 'include/node/node_api.h'))) args.push(`--node
 
 const r = spawnSync(process.execPath, args, { cwd: here, stdio: 'inherit' })
 if (r.status !== 0) {
-  console.error(`native: building the FUSE binding failed (node-gyp exited with ${r.status ?? r.signal}); a C compiler, make and python3 are needed`)
+  console.error(
+    `native: building the FUSE binding failed (node-gyp exited with ${r.status ?? r.signal}); a C compiler, make and python3 are needed`,
+  )
   process.exit(1)
 }

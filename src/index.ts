@@ -2,7 +2,13 @@
 // API's own types (api/): nothing of the daemon's insides.
 export { connect, MeshfsClient } from './client/client.js'
 export { MeshfsError } from './client/transport.js'
-export type { ClientTokenOptions, ConnectOptions, CreateNamespaceOptions, EnableSyncTargetOptions, InvitationOptions } from './client/client.js'
+export type {
+  ClientTokenOptions,
+  ConnectOptions,
+  CreateNamespaceOptions,
+  EnableSyncTargetOptions,
+  InvitationOptions,
+} from './client/client.js'
 export type { EntryKind, NamespaceChange, NamespaceEvent } from './api/events.js'
 export type { ApiErrorBody } from './api/errors.js'
 export type {

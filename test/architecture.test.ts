@@ -19,6 +19,8 @@ test('the layering check rejects an upward import and a foreign one (it can fail
 })
 
 test(`no source file of src/ passes ${MAX_FILE_LINES} lines`, () => {
-  const big = fileSizes().filter((f) => f.lines > MAX_FILE_LINES).map((f) => `${f.file}: ${f.lines} lines`)
+  const big = fileSizes()
+    .filter((f) => f.lines > MAX_FILE_LINES)
+    .map((f) => `${f.file}: ${f.lines} lines`)
   assert.deepEqual(big, [])
 })

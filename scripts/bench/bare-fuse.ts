@@ -28,7 +28,10 @@ const [ENOENT, ENOTDIR, EEXIST, EINVAL, EISDIR, ENOTEMPTY, EBADF] = (
 ).map((name) => -OS.errno[name]) as [number, number, number, number, number, number, number]
 
 Fuse.unmount = (mnt, cb) => {
-  lazyUnmount(mnt).then(() => cb(null), (err: Error) => cb(err))
+  lazyUnmount(mnt).then(
+    () => cb(null),
+    (err: Error) => cb(err),
+  )
 }
 
 class BareFuse extends Fuse {
@@ -181,8 +184,7 @@ function buildOps(tree: Tree) {
 
   return {
     getattr: (p: string, cb: Reply) => withNode(p, cb, (n) => cb(0, toStat(n))),
-    readdir: (p: string, cb: Reply) =>
-      withNode(p, cb, (n) => (n.kind === 'dir' ? cb(0, ['.', '..', ...n.children]) : cb(ENOTDIR))),
+    readdir: (p: string, cb: Reply) => withNode(p, cb, (n) => (n.kind === 'dir' ? cb(0, ['.', '..', ...n.children]) : cb(ENOTDIR))),
     open: (p: string, flags: number, cb: Reply) =>
       withNode(p, cb, (n) => {
         if ((flags & C.O_TRUNC) !== 0 && (flags & O_ACCMODE) !== C.O_RDONLY) setSize(n, 0)
@@ -220,8 +222,7 @@ function buildOps(tree: Tree) {
     flush: (_p: string, _fd: number, cb: Reply) => ok(cb),
     fsync: (_p: string, _datasync: number, _fd: number, cb: Reply) => ok(cb),
     release: (_p: string, fd: number, cb: Reply) => (tree.closeHandle(fd), cb(0)),
-    unlink: (p: string, cb: Reply) =>
-      withNode(p, cb, (n) => (n.kind === 'dir' ? cb(EISDIR) : (tree.remove(p), cb(0)))),
+    unlink: (p: string, cb: Reply) => withNode(p, cb, (n) => (n.kind === 'dir' ? cb(EISDIR) : (tree.remove(p), cb(0)))),
     mkdir: (p: string, mode: number, cb: Reply) => cb(tree.add(p, newNode('dir', mode))),
     rmdir: (p: string, cb: Reply) =>
       withNode(p, cb, (n) => {
@@ -234,8 +235,7 @@ function buildOps(tree: Tree) {
     // fuse-native hands the atime in both arguments (see its README, Limitations).
     utimens: (p: string, atime: number, mtime: number, cb: Reply) =>
       withNode(p, cb, (n) => ((n.atime = atime), (n.mtime = mtime), (n.ctime = Date.now()), cb(0))),
-    chmod: (p: string, mode: number, cb: Reply) =>
-      withNode(p, cb, (n) => ((n.mode = mode & 0o7777), (n.ctime = Date.now()), cb(0))),
+    chmod: (p: string, mode: number, cb: Reply) => withNode(p, cb, (n) => ((n.mode = mode & 0o7777), (n.ctime = Date.now()), cb(0))),
     // tar and cp -p call chown; as the owner, accepting it unchanged is what a single-user fs does.
     chown: (p: string, _uid: number, _gid: number, cb: Reply) => withNode(p, cb, () => cb(0)),
   }

@@ -58,13 +58,15 @@ function atomicSaves(count: number, bytes: number): number[] {
   const latencies: number[] = []
   for (let i = 0; i < count; i++) {
     const content = Buffer.concat([Buffer.from(`save ${i}\n`), base])
-    latencies.push(timed(() => {
-      const fd = openSync(tmp, 'w')
-      writeSync(fd, content)
-      fsyncSync(fd)
-      closeSync(fd)
-      renameSync(tmp, file)
-    }) * 1000)
+    latencies.push(
+      timed(() => {
+        const fd = openSync(tmp, 'w')
+        writeSync(fd, content)
+        fsyncSync(fd)
+        closeSync(fd)
+        renameSync(tmp, file)
+      }) * 1000,
+    )
   }
   return latencies
 }
@@ -76,11 +78,16 @@ function main(argv: string[]): unknown {
   if (!dir || !Number.isInteger(count) || count < 0) throw new Error(`bad arguments: ${argv.join(' ')}`)
   process.chdir(dir)
   switch (op) {
-    case 'create': return { seconds: createFiles(count, bytes) }
-    case 'stat': return { seconds: statFiles(count) }
-    case 'unlink': return { seconds: unlinkFiles(count) }
-    case 'saves': return { latenciesMs: atomicSaves(count, bytes) }
-    default: throw new Error(`unknown op '${op}'`)
+    case 'create':
+      return { seconds: createFiles(count, bytes) }
+    case 'stat':
+      return { seconds: statFiles(count) }
+    case 'unlink':
+      return { seconds: unlinkFiles(count) }
+    case 'saves':
+      return { latenciesMs: atomicSaves(count, bytes) }
+    default:
+      throw new Error(`unknown op '${op}'`)
   }
 }
 

@@ -16,5 +16,9 @@ export const NOT_YET_MEASURABLE: PendingMeasure[] = [
   { group: '4. Replication', label: 'close on A -> visible on B, p50 / p99', needs: TWO_NODES },
   { group: '4. Replication', label: 'bulk: untar on A, until all of it is visible on B', needs: TWO_NODES },
   { group: '5. Scale & memory', label: 'daemon RSS per replicated resource (10k / 100k resources)', needs: REPLICATED },
-  { group: '5. Scale & memory', label: 'tree-doc bytes per resource (stored Yjs updates + snapshot)', needs: `${REPLICATED}, and a way to read a namespace's stored size` },
+  {
+    group: '5. Scale & memory',
+    label: 'tree-doc bytes per resource (stored Yjs updates + snapshot)',
+    needs: `${REPLICATED}, and a way to read a namespace's stored size`,
+  },
 ]

@@ -71,7 +71,10 @@ export class ResultCollector {
     this.notes.push(...notes)
   }
 
-  finish(meta: Pick<BenchResult, 'date' | 'startedAt' | 'profile' | 'rounds' | 'durationSeconds' | 'machine' | 'notYetMeasurable'>, ran: TargetName[]): BenchResult {
+  finish(
+    meta: Pick<BenchResult, 'date' | 'startedAt' | 'profile' | 'rounds' | 'durationSeconds' | 'machine' | 'notYetMeasurable'>,
+    ran: TargetName[],
+  ): BenchResult {
     const rows = this.rows.map((row) => {
       const values: Figures = {}
       for (const t of ALL_TARGETS) {
@@ -147,10 +150,12 @@ function goalCells(row: RowResult, subjects: Subject[]): [string, string] {
 function renderTable(r: BenchResult): string[] {
   const { ran, subjects, ratioPairs } = columnsOf(r)
   const head = [
-    'measure', 'unit',
+    'measure',
+    'unit',
     ...ran.map((t) => TARGET_LABELS[t]),
     ...ratioPairs.map(([s, b]) => `${TARGET_LABELS[s]} / ${TARGET_LABELS[b]}`),
-    'goal', 'status',
+    'goal',
+    'status',
   ]
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i < 2 || i >= head.length - 2 ? ' --- ' : ' ---: ')).join('|')}|`]
   const groupRow = (title: string) => `| **${title}** |${' |'.repeat(head.length - 1)}`
@@ -187,7 +192,10 @@ export function renderMarkdown(r: BenchResult): string {
     `Machine: ${describeMachine(r.machine)}.`,
     '',
     ...(isBusy(r.machine)
-      ? [`**Warning:** the machine was busy when the run started (1-minute load ${r.machine.loadAverageAtStart.toFixed(2)} on ${r.machine.cpus} cores): other processes competed with every measure.`, '']
+      ? [
+          `**Warning:** the machine was busy when the run started (1-minute load ${r.machine.loadAverageAtStart.toFixed(2)} on ${r.machine.cpus} cores): other processes competed with every measure.`,
+          '',
+        ]
       : []),
     `Every figure was measured in this run, on a fresh instance of each target${r.rounds > 1 ? `; each is the median of ${r.rounds} rounds, the targets interleaved in every round` : ` (one round: on a small VM a single round's FUSE figures can be up to 2x off, compare full runs)`}. Ratios are meshfs / baseline; ` +
       '↑ higher is better, ↓ lower is better. **meshfs ns** works in a replicated namespace made by `mkdir MOUNT/bench` ' +

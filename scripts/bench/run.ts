@@ -89,7 +89,9 @@ async function preflight(): Promise<void> {
 const progress = (line: string) => process.stderr.write(line + '\n')
 
 function summarize(values: Record<string, number>): string {
-  return Object.entries(values).map(([k, v]) => `${k} ${formatNumber(v)}`).join(', ')
+  return Object.entries(values)
+    .map(([k, v]) => `${k} ${formatNumber(v)}`)
+    .join(', ')
 }
 
 /**
@@ -97,7 +99,13 @@ function summarize(values: Record<string, number>): string {
  * as many rounds as the profile asks; the targets take turns within a round, so a slow spell of
  * the machine hits all of them rather than one.
  */
-async function runMeasure(m: Measure, targets: TargetName[], ctx: MeasureContext, opts: TargetOptions, results: ResultCollector): Promise<void> {
+async function runMeasure(
+  m: Measure,
+  targets: TargetName[],
+  ctx: MeasureContext,
+  opts: TargetOptions,
+  results: ResultCollector,
+): Promise<void> {
   progress(`== ${m.title}`)
   const applicable = targets.filter((t) => !m.targets || m.targets.includes(t))
   try {
@@ -149,8 +157,13 @@ async function main(argv: string[]): Promise<number> {
   const machine = await machineFacts()
   const ws = createWorkspace()
   stopOnSignals(ws)
-  progress(`meshfs bench: ${opts.profile.name} run, commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}, work in ${ws.fuseRoot} and ${ws.shmRoot}`)
-  if (isBusy(machine)) progress(`warning: 1-minute load is ${machine.loadAverageAtStart.toFixed(2)} on ${machine.cpus} cores: other processes will skew the figures`)
+  progress(
+    `meshfs bench: ${opts.profile.name} run, commit ${machine.commit}${machine.dirty ? ' (dirty)' : ''}, work in ${ws.fuseRoot} and ${ws.shmRoot}`,
+  )
+  if (isBusy(machine))
+    progress(
+      `warning: 1-minute load is ${machine.loadAverageAtStart.toFixed(2)} on ${machine.cpus} cores: other processes will skew the figures`,
+    )
 
   const results = new ResultCollector()
   const ctx: MeasureContext = { profile: opts.profile, ws }
@@ -165,15 +178,18 @@ async function main(argv: string[]): Promise<number> {
   }
   if (leftover.length) results.errors.push(`still mounted after the run (detach with fusermount3 -uz): ${leftover.join(', ')}`)
 
-  const result = results.finish({
-    date: startedAt.toISOString().slice(0, 10),
-    startedAt: startedAt.toISOString(),
-    profile: opts.profile.name,
-    rounds: opts.profile.rounds,
-    durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
-    machine,
-    notYetMeasurable: NOT_YET_MEASURABLE,
-  }, opts.targets)
+  const result = results.finish(
+    {
+      date: startedAt.toISOString().slice(0, 10),
+      startedAt: startedAt.toISOString(),
+      profile: opts.profile.name,
+      rounds: opts.profile.rounds,
+      durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      machine,
+      notYetMeasurable: NOT_YET_MEASURABLE,
+    },
+    opts.targets,
+  )
   const files = writeResults(result, opts.outDir)
   process.stdout.write(renderMarkdown(result))
   progress(`wrote ${files.json}\nwrote ${files.markdown}\n${opts.profile.name} run took ${result.durationSeconds.toFixed(0)} s`)

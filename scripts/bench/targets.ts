@@ -66,7 +66,12 @@ const live = new Set<StartedTarget>()
 let instanceCounter = 0
 
 /** Start a fresh `name`, run `fn` on it, and stop it whatever happens. */
-export async function withTarget<T>(name: TargetName, ws: Workspace, opts: TargetOptions, fn: (t: RunningTarget) => Promise<T>): Promise<T> {
+export async function withTarget<T>(
+  name: TargetName,
+  ws: Workspace,
+  opts: TargetOptions,
+  fn: (t: RunningTarget) => Promise<T>,
+): Promise<T> {
   const tag = `${name}-${++instanceCounter}`
   const target = await START[name](ws, tag, opts)
   live.add(target)
@@ -126,12 +131,17 @@ async function startMeshfs(ws: Workspace, tag: string, opts: TargetOptions, vari
   const prof = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${tag}.cpuprofile`] : []
   const args = [
     ...prof,
-    MESHFS_CLI, 'mount', mnt,
-    '--data', dataDir,
+    MESHFS_CLI,
+    'mount',
+    mnt,
+    '--data',
+    dataDir,
     ...(variant === 'memory' ? ['--handler', `/${WORK_DIR}=memory`] : []),
-    '--op-timeout', String(OP_TIMEOUT_SECONDS),
+    '--op-timeout',
+    String(OP_TIMEOUT_SECONDS),
     // info logs a line per handler event; warn keeps the daemon's stderr out of the timings.
-    '--log-level', 'warn',
+    '--log-level',
+    'warn',
   ]
   const name: TargetName = variant === 'memory' ? 'meshfs' : 'meshfs-ns'
   const target = await startFuseServer(name, mnt, process.execPath, args, ws, tag)
@@ -160,17 +170,26 @@ async function startMeshfs(ws: Workspace, tag: string, opts: TargetOptions, vari
  * runs in its own process so its FUSE callbacks never share the bench driver's event loop.
  */
 async function startFuseServer(
-  name: TargetName, mnt: string, cmd: string, args: string[], ws: Workspace, tag: string,
+  name: TargetName,
+  mnt: string,
+  cmd: string,
+  args: string[],
+  ws: Workspace,
+  tag: string,
 ): Promise<StartedTarget> {
   mkdirSync(mnt, { recursive: true })
   const logFile = path.join(ws.logDir, `${tag}.log`)
   const child = startServer(cmd, args, logFile)
   const stop = () => stopFuseServer(child, mnt, logFile)
   try {
-    await waitUntil(async () => {
-      if (hasExited(child)) throw new Error(`${name} exited before mounting:\n${tail(logFile)}`)
-      return isMounted(mnt)
-    }, 20_000, `${name} to mount ${mnt}`)
+    await waitUntil(
+      async () => {
+        if (hasExited(child)) throw new Error(`${name} exited before mounting:\n${tail(logFile)}`)
+        return isMounted(mnt)
+      },
+      20_000,
+      `${name} to mount ${mnt}`,
+    )
   } catch (err) {
     await stop()
     throw err

@@ -101,7 +101,11 @@ export type CallVerb = keyof CallVerbs
 export type StreamVerb = keyof StreamVerbs
 export type Verb = CallVerb | StreamVerb
 
-export type RequestOf<V extends Verb> = V extends CallVerb ? CallVerbs[V]['request'] : V extends StreamVerb ? StreamVerbs[V]['request'] : never
+export type RequestOf<V extends Verb> = V extends CallVerb
+  ? CallVerbs[V]['request']
+  : V extends StreamVerb
+    ? StreamVerbs[V]['request']
+    : never
 export type ResponseOf<V extends CallVerb> = CallVerbs[V]['response']
 export type EventOf<V extends StreamVerb> = StreamVerbs[V]['event']
 

@@ -22,7 +22,8 @@ export function command<O extends Options>(spec: Command<O>): Command<O> {
 
 /** Exactly `names.length` positionals; `name` is what the user typed, e.g. `ns grant`. */
 export function need(positionals: string[], names: string[], name: string): string[] {
-  if (positionals.length < names.length) throw new UsageError(`${name}: missing ${names[positionals.length]} (see meshfs ${name.split(' ')[0]} --help)`)
+  if (positionals.length < names.length)
+    throw new UsageError(`${name}: missing ${names[positionals.length]} (see meshfs ${name.split(' ')[0]} --help)`)
   if (positionals.length > names.length) throw new UsageError(`${name}: unexpected argument '${positionals[names.length]}'`)
   return positionals
 }
@@ -56,7 +57,9 @@ function positionalsLast(args: string[], options: Options): string[] {
       positionals.push(...args.slice(i + 1))
       break
     }
-    const takesValue = a.startsWith('--') ? !a.includes('=') && longs.get(a.slice(2)) === 'string' : a.length === 2 && shorts.get(a[1]!) === 'string'
+    const takesValue = a.startsWith('--')
+      ? !a.includes('=') && longs.get(a.slice(2)) === 'string'
+      : a.length === 2 && shorts.get(a[1]!) === 'string'
     if (a.startsWith('--') || (a.length === 2 && a[0] === '-' && shorts.has(a[1]!))) {
       flags.push(a)
       if (takesValue && i + 1 < args.length) flags.push(args[++i]!)

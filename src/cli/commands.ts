@@ -44,7 +44,8 @@ export const MOUNT = command({
       paths.add(h.path)
     }
     const timeoutSec = Number(values['op-timeout'] ?? '120')
-    if (!Number.isFinite(timeoutSec) || timeoutSec < 0) throw new UsageError(`--op-timeout: expected seconds >= 0, got '${values['op-timeout']}'`)
+    if (!Number.isFinite(timeoutSec) || timeoutSec < 0)
+      throw new UsageError(`--op-timeout: expected seconds >= 0, got '${values['op-timeout']}'`)
     const listen = parseListen(values.listen ?? '127.0.0.1')
     const sync = syncOptionsWith({
       maxFrameBytes: positive(values['max-frame-bytes'], '--max-frame-bytes'),
@@ -75,7 +76,14 @@ export const MOUNT = command({
 
     // The log goes to stderr; with --json, stdout carries one line saying the mount is up.
     if (values.json) {
-      process.stdout.write(JSON.stringify({ mountpoint: daemon.mount.mountpoint, pid: process.pid, dataDir: path.resolve(values.data ?? defaultDataDir()), url: daemon.sync.url }) + '\n')
+      process.stdout.write(
+        JSON.stringify({
+          mountpoint: daemon.mount.mountpoint,
+          pid: process.pid,
+          dataDir: path.resolve(values.data ?? defaultDataDir()),
+          url: daemon.sync.url,
+        }) + '\n',
+      )
     }
 
     // A daemon that dies leaves a dead mount behind; one bug in a background task must not do that.
@@ -130,7 +138,8 @@ export const UNMOUNT = command({
   args: ['MOUNTPOINT'],
   async run(values, [given]) {
     const mountpoint = path.resolve(given!)
-    const say = (dead: boolean, text: string) => process.stdout.write(values.json ? JSON.stringify({ unmounted: mountpoint, dead }) + '\n' : text)
+    const say = (dead: boolean, text: string) =>
+      process.stdout.write(values.json ? JSON.stringify({ unmounted: mountpoint, dead }) + '\n' : text)
     if (await isDeadMount(mountpoint)) {
       await lazyUnmount(mountpoint)
       say(true, `detached the dead mount ${mountpoint}\n`)
@@ -143,7 +152,8 @@ export const UNMOUNT = command({
     // SIGTERM, as Ctrl-C would: the daemon unmounts and exits the one way it always does.
     process.kill(pid, 'SIGTERM')
     // The daemon's unmount shows only in the kernel's mount table, which has no change signal to wait on.
-    for (let waited = 0; waited < STOP_WAIT_MS && (await isMounted(mountpoint)); waited += STOP_POLL_MS) await new Promise((r) => setTimeout(r, STOP_POLL_MS))
+    for (let waited = 0; waited < STOP_WAIT_MS && (await isMounted(mountpoint)); waited += STOP_POLL_MS)
+      await new Promise((r) => setTimeout(r, STOP_POLL_MS))
     if (await isMounted(mountpoint)) await lazyUnmount(mountpoint)
     say(false, `unmounted ${mountpoint}\n`)
     return 0
@@ -155,7 +165,8 @@ export const WHICH = command({
   args: ['PATH'],
   async run(values, [given]) {
     const { handler, path: rel } = await handlerAt(path.resolve(given!))
-    if (values.json) process.stdout.write(JSON.stringify({ mount: handler.path, kind: handler.kind, source: handler.source ?? null, path: rel }) + '\n')
+    if (values.json)
+      process.stdout.write(JSON.stringify({ mount: handler.path, kind: handler.kind, source: handler.source ?? null, path: rel }) + '\n')
     else process.stdout.write(`${handler.path}\t${handler.kind}${handler.source ? '\t' + handler.source : ''}\t${rel}\n`)
     return 0
   },

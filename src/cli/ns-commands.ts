@@ -9,21 +9,26 @@ import { client, COMMON, print, readStdin, run, table, wholeNumber } from './com
 import { UsageError } from './usage-error.js'
 
 function describeNamespace(n: NamespaceInfo): string {
-  return [
-    `id:             ${n.id}`,
-    `alias:          ${n.alias}`,
-    `path:           ${n.path ?? n.alias}`,
-    `application:    ${n.application}`,
-    `upgrade policy: ${n.upgradePolicy}`,
-    `description:    ${n.description}`,
-    `created:        ${new Date(n.createdMs).toISOString()}`,
-  ].join('\n') + '\n'
+  return (
+    [
+      `id:             ${n.id}`,
+      `alias:          ${n.alias}`,
+      `path:           ${n.path ?? n.alias}`,
+      `application:    ${n.application}`,
+      `upgrade policy: ${n.upgradePolicy}`,
+      `description:    ${n.description}`,
+      `created:        ${new Date(n.createdMs).toISOString()}`,
+    ].join('\n') + '\n'
+  )
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
 function memberRows(members: MemberRecord[]): string {
-  return table([['KEY', 'ROLE', 'JOINED', 'LEFT'], ...members.map((m) => [m.publicKey, m.role, iso(m.joinedMs), m.leftMs === undefined ? '-' : iso(m.leftMs)])])
+  return table([
+    ['KEY', 'ROLE', 'JOINED', 'LEFT'],
+    ...members.map((m) => [m.publicKey, m.role, iso(m.joinedMs), m.leftMs === undefined ? '-' : iso(m.leftMs)]),
+  ])
 }
 
 function groupRows(groups: GroupInfo[]): string {
@@ -80,13 +85,16 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     args: ['NS'],
     async run(values, [ns]) {
       const id = await run(() => client(values.data).getNamespaceIdentity(ns!))
-      print(values.json, id, () =>
-        [
-          `namespace:  ${id.path} (${id.namespace})`,
-          `public key: ${id.publicKey}`,
-          `role:       ${id.role ?? 'none (not in the member list yet)'}`,
-          `joined:     ${id.joinedMs === null ? '-' : iso(id.joinedMs)}`,
-        ].join('\n') + '\n',
+      print(
+        values.json,
+        id,
+        () =>
+          [
+            `namespace:  ${id.path} (${id.namespace})`,
+            `public key: ${id.publicKey}`,
+            `role:       ${id.role ?? 'none (not in the member list yet)'}`,
+            `joined:     ${id.joinedMs === null ? '-' : iso(id.joinedMs)}`,
+          ].join('\n') + '\n',
       )
       return 0
     },
@@ -135,7 +143,11 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
 }
 
 /** A group verb: `args` are its positionals after NS, `call` asks the daemon. */
-function groupCommand<T extends GroupInfo | GroupInfo[]>(args: string[], call: (c: ReturnType<typeof client>, ns: string, rest: string[]) => Promise<T>, human: (answer: T) => string): Command<typeof COMMON> {
+function groupCommand<T extends GroupInfo | GroupInfo[]>(
+  args: string[],
+  call: (c: ReturnType<typeof client>, ns: string, rest: string[]) => Promise<T>,
+  human: (answer: T) => string,
+): Command<typeof COMMON> {
   return command({
     options: COMMON,
     args: ['NS', ...args],
@@ -151,17 +163,28 @@ const nowAt = (g: GroupInfo) => `group ${g.id} is now ${g.path}\n`
 
 export const GROUP_COMMANDS: Record<string, Command<any>> = {
   list: groupCommand([], (c, ns) => c.listNamespaceGroups(ns), groupRows),
-  create: groupCommand(['PATH'], (c, ns, [path]) => c.createGroupInNamespace(ns, path!), (g) => `created group ${g.path} (${g.id})\n`),
+  create: groupCommand(
+    ['PATH'],
+    (c, ns, [path]) => c.createGroupInNamespace(ns, path!),
+    (g) => `created group ${g.path} (${g.id})\n`,
+  ),
   nest: groupCommand(['PARENT', 'CHILD'], (c, ns, [parent, child]) => c.nestGroup(ns, parent!, child!), nowAt),
   unnest: groupCommand(['GROUP'], (c, ns, [group]) => c.unnestGroup(ns, group!), nowAt),
   subgroups: groupCommand(['GROUP'], (c, ns, [group]) => c.listSubgroups(ns, group!), groupRows),
 }
 
 export const INVITE = command({
-  options: { ...COMMON, recursive: { type: 'boolean' }, expires: { type: 'string' }, 'expires-at': { type: 'string' }, uses: { type: 'string' } } as const,
+  options: {
+    ...COMMON,
+    recursive: { type: 'boolean' },
+    expires: { type: 'string' },
+    'expires-at': { type: 'string' },
+    uses: { type: 'string' },
+  } as const,
   args: ['NS'],
   async run(values, [ns]) {
-    if (values.expires !== undefined && values['expires-at'] !== undefined) throw new UsageError('invite: give --expires or --expires-at, not both')
+    if (values.expires !== undefined && values['expires-at'] !== undefined)
+      throw new UsageError('invite: give --expires or --expires-at, not both')
     const opts: InvitationOptions = { recursive: values.recursive ?? false }
     if (values.expires !== undefined) opts.expires = values.expires
     if (values['expires-at'] !== undefined) opts.expiresAtMs = wholeNumber(values['expires-at'], '--expires-at')
@@ -178,7 +201,11 @@ export const JOIN = command({
   async run(values, [given]) {
     const token = given === '-' ? (await readStdin()).trim() : given!
     const info = await run(() => client(values.data).joinNamespace(token))
-    print(values.json, info, () => ('pending' in info ? `joined namespace ${info.id}; it appears once its first sync arrives\n` : `joined namespace ${info.alias} (${info.id})\n`))
+    print(values.json, info, () =>
+      'pending' in info
+        ? `joined namespace ${info.id}; it appears once its first sync arrives\n`
+        : `joined namespace ${info.alias} (${info.id})\n`,
+    )
     return 0
   },
 })

@@ -28,16 +28,32 @@ function describeStatus(s: NodeStatus): string {
     ['peers', `${s.connectedPeers.length} connected`],
   ])
   if (s.connectedPeers.length > 0) {
-    out += '\n' + table([
-      ['PEER', 'DIRECTION', 'URL', 'NAMESPACES'],
-      ...s.connectedPeers.map((p) => [p.key, p.direction, p.urls.join(' ') || '-', p.namespaces.map((n) => aliases.get(n) ?? n).join(',') || '-']),
-    ])
+    out +=
+      '\n' +
+      table([
+        ['PEER', 'DIRECTION', 'URL', 'NAMESPACES'],
+        ...s.connectedPeers.map((p) => [
+          p.key,
+          p.direction,
+          p.urls.join(' ') || '-',
+          p.namespaces.map((n) => aliases.get(n) ?? n).join(',') || '-',
+        ]),
+      ])
   }
   if (s.namespaces.length > 0) {
-    out += '\n' + table([
-      ['NAMESPACE', 'ID', 'CONNECTED', 'KNOWN', 'LAST RECONCILED', 'PENDING BLOBS'],
-      ...s.namespaces.map((n) => [n.alias ?? '(arriving)', n.id, String(n.connectedPeers), String(n.knownPeers), when(n.lastReconciledAtMs), String(n.pendingBlobFetches)]),
-    ])
+    out +=
+      '\n' +
+      table([
+        ['NAMESPACE', 'ID', 'CONNECTED', 'KNOWN', 'LAST RECONCILED', 'PENDING BLOBS'],
+        ...s.namespaces.map((n) => [
+          n.alias ?? '(arriving)',
+          n.id,
+          String(n.connectedPeers),
+          String(n.knownPeers),
+          when(n.lastReconciledAtMs),
+          String(n.pendingBlobFetches),
+        ]),
+      ])
   }
   return out
 }
@@ -46,7 +62,15 @@ function describePeers(peers: PeerView[]): string {
   if (peers.length === 0) return 'no known peers\n'
   return table([
     ['PEER', 'CONNECTED', 'URL', 'LAST SEEN', 'FAILURES', 'UNRESPONSIVE SINCE', 'INFO EXPIRES'],
-    ...peers.map((p) => [p.key, p.connected ? 'yes' : 'no', p.urls.join(' ') || '-', when(p.lastSeenMs), String(p.failures), when(p.unresponsiveSinceMs), when(p.expiresAtMs)]),
+    ...peers.map((p) => [
+      p.key,
+      p.connected ? 'yes' : 'no',
+      p.urls.join(' ') || '-',
+      when(p.lastSeenMs),
+      String(p.failures),
+      when(p.unresponsiveSinceMs),
+      when(p.expiresAtMs),
+    ]),
   ])
 }
 
@@ -76,10 +100,15 @@ export const NOTIFY = command({
   async run(values, [ns, peer, given]) {
     if (peer === '') throw new UsageError('notify: PEER is empty')
     const data = given === '-' ? await readStdin() : given!
-    if (Buffer.byteLength(data) > MAX_NOTIFY_BYTES) throw new UsageError(`notify: DATA is ${Buffer.byteLength(data)} bytes; at most ${MAX_NOTIFY_BYTES} may be sent`)
+    if (Buffer.byteLength(data) > MAX_NOTIFY_BYTES)
+      throw new UsageError(`notify: DATA is ${Buffer.byteLength(data)} bytes; at most ${MAX_NOTIFY_BYTES} may be sent`)
     const key = await run(() => client(values.data).notify(ns!, peer!, data))
-    print(values.json, { peer: key, bytes: Buffer.byteLength(data) }, () => `sent ${Buffer.byteLength(data)} bytes to ${key}
-`)
+    print(
+      values.json,
+      { peer: key, bytes: Buffer.byteLength(data) },
+      () => `sent ${Buffer.byteLength(data)} bytes to ${key}
+`,
+    )
     return 0
   },
 })

@@ -22,7 +22,10 @@ function describe(c: SyncConfiguration): string {
   if (c.targets.length === 0) return `namespace ${c.namespace} has no sync targets\n`
   const rows = [['URL', 'TARGET NAMESPACE', 'TYPE', 'STATE', 'GROUPS']]
   for (const t of c.targets) {
-    const groups = Object.entries(t.groups).map(([g, m]) => `${g}=${m}`).join(',') || '-'
+    const groups =
+      Object.entries(t.groups)
+        .map(([g, m]) => `${g}=${m}`)
+        .join(',') || '-'
     rows.push([t.url, t.targetNamespace, t.type, t.lastError ? `${t.state} (last error: ${t.lastError})` : t.state, groups])
   }
   return table(rows)
@@ -32,7 +35,12 @@ function describe(c: SyncConfiguration): string {
  * A sync subcommand: `change` asks the daemon and says what it did (`''` for a plain listing);
  * the configuration follows either way. `inapplicable` flags are refused.
  */
-function syncCommand(sub: string, args: string[], inapplicable: Flag[], change: (values: Partial<Record<Flag | 'data', string>>, positionals: string[]) => Promise<{ config: SyncConfiguration; done: string }>): Command<typeof OPTIONS> {
+function syncCommand(
+  sub: string,
+  args: string[],
+  inapplicable: Flag[],
+  change: (values: Partial<Record<Flag | 'data', string>>, positionals: string[]) => Promise<{ config: SyncConfiguration; done: string }>,
+): Command<typeof OPTIONS> {
   return command({
     options: OPTIONS,
     // Counted after the flags are checked: a flag that does not apply is the first thing to say.
@@ -58,12 +66,20 @@ export const SYNC_COMMANDS: Record<string, Command<any>> = {
     if (values['target-namespace'] !== undefined) opts.targetNamespace = values['target-namespace']
     if (values.group !== undefined) opts.group = values.group
     const config = await run(() => client(values.data).enableSyncTarget(ns!, url!, values.type as SyncType, opts))
-    const done = values.group === undefined ? `namespace ${config.namespace} syncs into ${opts.targetNamespace ?? config.namespace} at ${url} (${values.type})\n` : `group ${values.group} of namespace ${config.namespace} is ${values.type}\n`
+    const done =
+      values.group === undefined
+        ? `namespace ${config.namespace} syncs into ${opts.targetNamespace ?? config.namespace} at ${url} (${values.type})\n`
+        : `group ${values.group} of namespace ${config.namespace} is ${values.type}\n`
     return { config, done }
   }),
   disable: syncCommand('disable', ['NS', 'TARGET_URL', 'NAME'], ['type', 'target-namespace'], async (values, [ns, url, name]) => {
-    const config = await run(() => client(values.data).disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }))
-    const done = values.group === undefined ? `namespace ${config.namespace} no longer syncs into ${name} at ${url}\n` : `group ${values.group} of namespace ${config.namespace} is not synced into ${name}\n`
+    const config = await run(() =>
+      client(values.data).disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }),
+    )
+    const done =
+      values.group === undefined
+        ? `namespace ${config.namespace} no longer syncs into ${name} at ${url}\n`
+        : `group ${values.group} of namespace ${config.namespace} is not synced into ${name}\n`
     return { config, done }
   }),
 }

@@ -163,12 +163,22 @@ export class MeshfsClient {
    * Hoss's enable_sync_target: mirror `namespace` into a target namespace at `targetUrl` (a node's
    * ws:// URL, or `local` for this node). Admins only; a remote target namespace must be joined first.
    */
-  enableSyncTarget(namespace: string, targetUrl: string, syncType: SyncType, opts: EnableSyncTargetOptions = {}): Promise<SyncConfiguration> {
+  enableSyncTarget(
+    namespace: string,
+    targetUrl: string,
+    syncType: SyncType,
+    opts: EnableSyncTargetOptions = {},
+  ): Promise<SyncConfiguration> {
     return call(this.dataDir, 'enableSyncTarget', { namespace, targetUrl, syncType, ...opts })
   }
 
   /** Hoss's disable_sync_target; with `group`, turns mirroring off for that group only. */
-  disableSyncTarget(namespace: string, targetUrl: string, targetNamespace: string, opts: { group?: string } = {}): Promise<SyncConfiguration> {
+  disableSyncTarget(
+    namespace: string,
+    targetUrl: string,
+    targetNamespace: string,
+    opts: { group?: string } = {},
+  ): Promise<SyncConfiguration> {
     return call(this.dataDir, 'disableSyncTarget', { namespace, targetUrl, targetNamespace, ...opts })
   }
 }

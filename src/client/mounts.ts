@@ -107,6 +107,10 @@ export async function handlerAt(target: string): Promise<HandlerAt> {
   if (!mnt) throw new Error(`${target} is not inside a meshfs mount`)
   const mounts = await (await connectToMount(mnt)).listMounts()
   const inTree = inside(target, mnt)
-  const at = longestWithin(mounts.map((m) => m.path), inTree) ?? '/'
+  const at =
+    longestWithin(
+      mounts.map((m) => m.path),
+      inTree,
+    ) ?? '/'
   return { handler: mounts.find((m) => m.path === at)!, path: inside(inTree, at) }
 }

@@ -8,17 +8,32 @@ import { socketPathOf, VERB_PATH_PREFIX } from '../api/socket.js'
 import type { CallVerb, EventOf, RequestOf, ResponseOf, StreamVerb } from '../api/verbs.js'
 
 export class MeshfsError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message)
     this.name = 'MeshfsError'
   }
 }
 
 /** `hint` follows the "no daemon" message: how to start one, for a one-off call. */
-function post(dataDir: string, verb: string, body: object, hint: string, onResponse: (res: http.IncomingMessage) => void, onError: (err: MeshfsError) => void): http.ClientRequest {
+function post(
+  dataDir: string,
+  verb: string,
+  body: object,
+  hint: string,
+  onResponse: (res: http.IncomingMessage) => void,
+  onError: (err: MeshfsError) => void,
+): http.ClientRequest {
   const payload = JSON.stringify(body)
   const req = http.request(
-    { socketPath: socketPathOf(dataDir), path: VERB_PATH_PREFIX + verb, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+    {
+      socketPath: socketPathOf(dataDir),
+      path: VERB_PATH_PREFIX + verb,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+    },
     onResponse,
   )
   req.on('error', (err: NodeJS.ErrnoException) => onError(socketError(err, dataDir, hint)))

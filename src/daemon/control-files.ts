@@ -71,7 +71,8 @@ export function controlFiles(routes: Routes, hub: EventHub): ControlNode {
       kind: 'dir',
       entries: () => {
         const out = { ...files }
-        for (const child of nested) if (child.parentId === info.id && !Object.hasOwn(out, child.alias)) out[child.alias] = namespaceDir(child, nested)
+        for (const child of nested)
+          if (child.parentId === info.id && !Object.hasOwn(out, child.alias)) out[child.alias] = namespaceDir(child, nested)
         return out
       },
     }

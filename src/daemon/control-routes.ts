@@ -29,7 +29,8 @@ function optStr(body: Record<string, unknown>, key: string): string | undefined 
 function optNum(body: Record<string, unknown>, key: string): number | undefined {
   const v = body[key]
   if (v === undefined || v === null) return undefined
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new ControlError('EINVAL', `${key} must be a positive whole number`)
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+    throw new ControlError('EINVAL', `${key} must be a positive whole number`)
   return v
 }
 
@@ -56,7 +57,14 @@ function mountedNow(ns: Namespaces, id: string): NamespaceInfo | undefined {
  * `status` is the daemon's status document (the same as `.meshfs/status`); `mounts` the handlers
  * of its tree.
  */
-export function controlRoutes(ns: Namespaces, sync: SyncNode, targets: SyncTargets, events: EventHub, status: () => NodeStatus, mounts: () => MountInfo[]) {
+export function controlRoutes(
+  ns: Namespaces,
+  sync: SyncNode,
+  targets: SyncTargets,
+  events: EventHub,
+  status: () => NodeStatus,
+  mounts: () => MountInfo[],
+) {
   return {
     status: async () => status(),
     listMounts: async () => mounts(),

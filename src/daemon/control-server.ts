@@ -18,7 +18,11 @@ export type ControlRoute = (body: Record<string, unknown>) => Promise<unknown>
 
 /** An error a route throws on purpose: its code and message reach the client as they are. */
 export class ControlError extends Error {
-  constructor(readonly code: string, message: string, readonly status = 400) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
     super(message)
   }
 }
@@ -54,7 +58,8 @@ export async function startControlServer(socketPath: string, routes: Record<stri
     }
     const verb = req.url?.startsWith(VERB_PATH_PREFIX) ? req.url.slice(VERB_PATH_PREFIX.length) : undefined
     const route = verb !== undefined && Object.hasOwn(routes, verb) ? routes[verb] : undefined
-    if (req.method !== 'POST' || !route) return reply(404, { error: { code: 'ENOTSUP', message: `no such control verb: ${req.method} ${req.url}` } })
+    if (req.method !== 'POST' || !route)
+      return reply(404, { error: { code: 'ENOTSUP', message: `no such control verb: ${req.method} ${req.url}` } })
     let size = 0
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => {

@@ -53,12 +53,24 @@ export class Daemon {
       cleanup.unshift(() => node.stop())
       await node.start()
       const startedMs = Date.now()
-      const mount = new FuseMount(opts.mountpoint, new Vfs(node.table), {
-        opTimeoutMs: opts.opTimeoutMs,
-        allowOther: opts.allowOther ?? false,
-        debug: opts.debugFuse ?? false,
-      }, log.child('fuse'))
-      const routes = controlRoutes(node.namespaces, node.sync, node.targets, node.events, () => statusOf(node, mount, lock.dir, startedMs), () => node.table.list())
+      const mount = new FuseMount(
+        opts.mountpoint,
+        new Vfs(node.table),
+        {
+          opTimeoutMs: opts.opTimeoutMs,
+          allowOther: opts.allowOther ?? false,
+          debug: opts.debugFuse ?? false,
+        },
+        log.child('fuse'),
+      )
+      const routes = controlRoutes(
+        node.namespaces,
+        node.sync,
+        node.targets,
+        node.events,
+        () => statusOf(node, mount, lock.dir, startedMs),
+        () => node.table.list(),
+      )
       node.table.mount('/.meshfs', new ControlHandler(controlFiles(routes, node.events)))
       await mountHandlers(node.table, opts.handlers, log)
       const control = await startControlServer(socketPathOf(lock.dir), routes, log.child('control'))

@@ -5,7 +5,10 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 export class DataDirLock {
-  private constructor(readonly dir: string, private readonly pidFile: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly pidFile: string,
+  ) {}
 
   static acquire(dir: string): DataDirLock {
     const abs = path.resolve(dir)

@@ -36,7 +36,8 @@ export function parseHandlerSpec(text: string): HandlerSpec {
     throw new SpecError(`--handler ${text}: ${(err as Error).message}`)
   }
   if (mountPath === '/') throw new SpecError(`--handler ${text}: '/' is the root namespace; mount below it`)
-  if (mountPath === '/.meshfs' || mountPath.startsWith('/.meshfs/')) throw new SpecError(`--handler ${text}: /.meshfs is reserved for control files`)
+  if (mountPath === '/.meshfs' || mountPath.startsWith('/.meshfs/'))
+    throw new SpecError(`--handler ${text}: /.meshfs is reserved for control files`)
   const rest = text.slice(eq + 1)
   const colon = rest.indexOf(':')
   const kind = colon < 0 ? rest : rest.slice(0, colon)

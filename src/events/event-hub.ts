@@ -63,6 +63,9 @@ export class EventHub {
   private startSource(ns: string): void {
     const source = this.sources.get(ns)
     if (!source || this.running.has(ns)) return
-    this.running.set(ns, source((e) => this.emit(ns, e)))
+    this.running.set(
+      ns,
+      source((e) => this.emit(ns, e)),
+    )
   }
 }

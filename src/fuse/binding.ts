@@ -105,7 +105,15 @@ interface Native {
   open_direct_io: number
   open_keep_cache: number
   open_nonseekable: number
-  fuse_native_mount(mnt: string, opts: string, thread: Buffer, ctx: object, malloc: (size: number) => Buffer, handlers: NativeHandler[], implemented: Uint32Array): void
+  fuse_native_mount(
+    mnt: string,
+    opts: string,
+    thread: Buffer,
+    ctx: object,
+    malloc: (size: number) => Buffer,
+    handlers: NativeHandler[],
+    implemented: Uint32Array,
+  ): void
   fuse_native_unmount(mnt: string, thread: Buffer): void
   [key: `op_${string}`]: number
   [key: `fuse_native_signal_${string}`]: Signal
@@ -167,7 +175,9 @@ function statfsArray(s?: FuseStatfs): Uint32Array {
 
 function openFlagBits(flags: OpenReplyFlags | undefined): number {
   const n = native()
-  return (flags?.directIo ? n.open_direct_io : 0) | (flags?.keepCache ? n.open_keep_cache : 0) | (flags?.nonseekable ? n.open_nonseekable : 0)
+  return (
+    (flags?.directIo ? n.open_direct_io : 0) | (flags?.keepCache ? n.open_keep_cache : 0) | (flags?.nonseekable ? n.open_nonseekable : 0)
+  )
 }
 
 /**
@@ -196,11 +206,12 @@ const ADAPTERS: { [K in OpName]-?: Adapter } = {
     failed: (err) => [err, [], []],
   },
   open: {
-    call: (ops, [p, flags], send) => ops.open!(p, flags, (err, fd, f) => send([err, err ? 0 : fd ?? 0, err ? 0 : openFlagBits(f)])),
+    call: (ops, [p, flags], send) => ops.open!(p, flags, (err, fd, f) => send([err, err ? 0 : (fd ?? 0), err ? 0 : openFlagBits(f)])),
     failed: (err) => [err, 0, 0],
   },
   create: {
-    call: (ops, [p, mode, flags], send) => ops.create!(p, mode, flags, (err, fd, f) => send([err, err ? 0 : fd ?? 0, err ? 0 : openFlagBits(f)])),
+    call: (ops, [p, mode, flags], send) =>
+      ops.create!(p, mode, flags, (err, fd, f) => send([err, err ? 0 : (fd ?? 0), err ? 0 : openFlagBits(f)])),
     failed: (err) => [err, 0, 0],
   },
   read: {
@@ -279,7 +290,11 @@ export class Fuse {
   /** Handles (fh) opened with direct_io. */
   private readonly streams = new Set<number>()
 
-  constructor(mnt: string, private readonly ops: FuseOps, private readonly opts: FuseOptions) {
+  constructor(
+    mnt: string,
+    private readonly ops: FuseOps,
+    private readonly opts: FuseOptions,
+  ) {
     this.mnt = path.resolve(mnt)
     this.thread = Buffer.alloc(native().sizeof_fuse_thread_t)
   }
@@ -352,7 +367,8 @@ export class Fuse {
         answered = true
         clearTimeout(timer)
         this.inflight.delete(handle)
-        if ((name === 'open' || name === 'create') && reply[0] === 0 && ((reply[2] as number) & n.open_direct_io)) this.streams.add(reply[1] as number)
+        if ((name === 'open' || name === 'create') && reply[0] === 0 && (reply[2] as number) & n.open_direct_io)
+          this.streams.add(reply[1] as number)
         process.nextTick(signal, handle, ...reply)
       }
       if (name === 'read') this.inflight.set(handle, (err) => send(adapter.failed(err, args)))
@@ -364,7 +380,9 @@ export class Fuse {
       } catch (err) {
         // The ops catch their own errors (fuse/ops.ts); this keeps a bug in an adapter from
         // hanging the kernel's request, and says so.
-        process.emitWarning(`FUSE ${name}: the op threw instead of replying, answering EIO: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)
+        process.emitWarning(
+          `FUSE ${name}: the op threw instead of replying, answering EIO: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        )
         send(adapter.failed(EIO, args))
       }
     }

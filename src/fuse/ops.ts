@@ -48,15 +48,27 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
 
   /** read/write answer a byte count where the others answer 0. */
   function runCount(op: string, path: string, cb: (n: number) => void, fn: () => Promise<number>): void {
-    run(op, path, (err, n) => cb(err < 0 ? err : (n as number)), fn, (n) => [n])
+    run(
+      op,
+      path,
+      (err, n) => cb(err < 0 ? err : (n as number)),
+      fn,
+      (n) => [n],
+    )
   }
 
   /** Open (or create) a file, and answer with its handle and the per-open flags it asks for. */
   function runOpen(op: string, path: string, cb: OpenReply, fn: () => Promise<OpenFile>): void {
-    run(op, path, cb as Reply, async () => {
-      const file = await fn()
-      return { fd: handles.add(file), directIo: file.directIo === true }
-    }, ({ fd, directIo }) => [fd, { directIo }])
+    run(
+      op,
+      path,
+      cb as Reply,
+      async () => {
+        const file = await fn()
+        return { fd: handles.add(file), directIo: file.directIo === true }
+      },
+      ({ fd, directIo }) => [fd, { directIo }],
+    )
   }
 
   function toFuseStat(st: Stat): FuseStat {
@@ -75,8 +87,22 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
   }
 
   return {
-    getattr: (path, cb) => run('getattr', path, cb, () => vfs.stat(path), (st) => [toFuseStat(st)]),
-    readdir: (path, cb) => run('readdir', path, cb, () => vfs.list(path), (names) => [['.', '..', ...names]]),
+    getattr: (path, cb) =>
+      run(
+        'getattr',
+        path,
+        cb,
+        () => vfs.stat(path),
+        (st) => [toFuseStat(st)],
+      ),
+    readdir: (path, cb) =>
+      run(
+        'readdir',
+        path,
+        cb,
+        () => vfs.list(path),
+        (names) => [['.', '..', ...names]],
+      ),
     open: (path, flags, cb) => runOpen('open', path, cb, () => vfs.open(path, decodeOpenFlags(flags))),
     create: (path, mode, flags, cb) => runOpen('create', path, cb, () => vfs.create(path, mode & 0o7777, decodeOpenFlags(flags))),
     read: (path, fd, buf, len, pos, cb) =>
@@ -105,28 +131,67 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
     rmdir: (path, cb) => run('rmdir', path, cb, () => vfs.rmdir(path)),
     unlink: (path, cb) => run('unlink', path, cb, () => vfs.unlink(path)),
     rename: (src, dest, cb) => run('rename', `${src} -> ${dest}`, cb, () => vfs.rename(src, dest)),
-    link: (src, dest, cb) => run('link', `${src} -> ${dest}`, cb, async () => Promise.reject(fsError('ENOTSUP', 'hard links are not supported'))),
+    link: (src, dest, cb) =>
+      run('link', `${src} -> ${dest}`, cb, async () => Promise.reject(fsError('ENOTSUP', 'hard links are not supported'))),
     symlink: (target, path, cb) => run('symlink', path, cb, () => vfs.symlink(target, path)),
-    readlink: (path, cb) => run('readlink', path, cb, () => vfs.readlink(path), (target) => [target]),
+    readlink: (path, cb) =>
+      run(
+        'readlink',
+        path,
+        cb,
+        () => vfs.readlink(path),
+        (target) => [target],
+      ),
     chmod: (path, mode, cb) => run('chmod', path, cb, () => vfs.setattr(path, { mode: mode & 0o7777 })),
     chown: (path, u, g, cb) =>
       // (uid_t)-1 means "leave as is"; it arrives as 2^32-1.
       run('chown', path, cb, () => vfs.setattr(path, { ...(u !== 0xffffffff && { uid: u }), ...(g !== 0xffffffff && { gid: g }) })),
     // A time the caller leaves as is (touch -m, touch -a: UTIME_OMIT) arrives undefined.
     utimens: (path, atime, mtime, cb) =>
-      run('utimens', path, cb, () => vfs.setattr(path, { ...(atime !== undefined && { atimeMs: atime }), ...(mtime !== undefined && { mtimeMs: mtime }) })),
+      run('utimens', path, cb, () =>
+        vfs.setattr(path, { ...(atime !== undefined && { atimeMs: atime }), ...(mtime !== undefined && { mtimeMs: mtime }) }),
+      ),
     statfs: (path, cb) =>
-      run('statfs', path, cb, () => vfs.statfs(path), (s) => [
-        { bsize: s.blockSize, frsize: s.blockSize, blocks: s.blocks, bfree: s.blocksFree, bavail: s.blocksAvailable, files: s.files, ffree: s.filesFree, favail: s.filesFree, namemax: 255 },
-      ]),
+      run(
+        'statfs',
+        path,
+        cb,
+        () => vfs.statfs(path),
+        (s) => [
+          {
+            bsize: s.blockSize,
+            frsize: s.blockSize,
+            blocks: s.blocks,
+            bfree: s.blocksFree,
+            bavail: s.blocksAvailable,
+            files: s.files,
+            ffree: s.filesFree,
+            favail: s.filesFree,
+            namemax: 255,
+          },
+        ],
+      ),
     getxattr: (path, name, cb) => {
       // `ls -l` asks for security.selinux and system.posix_acl_access on every entry, and the
       // kernel asks for security.capability before every write: none is ever stored here
       // (handlers keep user.* only), so answer at once, without resolving the path.
       if (name.startsWith('security.') || name.startsWith('system.')) return cb(ENODATA)
-      run('getxattr', path, cb, () => vfs.getxattr(path, name), (v) => [v])
+      run(
+        'getxattr',
+        path,
+        cb,
+        () => vfs.getxattr(path, name),
+        (v) => [v],
+      )
     },
-    listxattr: (path, cb) => run('listxattr', path, cb, () => vfs.listxattr(path), (names) => [names]),
+    listxattr: (path, cb) =>
+      run(
+        'listxattr',
+        path,
+        cb,
+        () => vfs.listxattr(path),
+        (names) => [names],
+      ),
     setxattr: (path, name, value, flags, cb) =>
       run('setxattr', path, cb, () => vfs.setxattr(path, name, Buffer.from(value), xattrMode(flags))),
     removexattr: (path, name, cb) => run('removexattr', path, cb, () => vfs.removexattr(path, name)),

@@ -49,7 +49,15 @@ export class ControlHandler implements Handler {
       case 'dir':
         return { kind: 'dir', mode: 0o555, size: 0, atimeMs: t, mtimeMs: t, ctimeMs: t, nlink: 2 }
       case 'read':
-        return { kind: 'file', mode: 0o444, size: (await this.render(path, node, false)).length, atimeMs: now, mtimeMs: now, ctimeMs: now, nlink: 1 }
+        return {
+          kind: 'file',
+          mode: 0o444,
+          size: (await this.render(path, node, false)).length,
+          atimeMs: now,
+          mtimeMs: now,
+          ctimeMs: now,
+          nlink: 1,
+        }
       case 'write':
         return { kind: 'file', mode: 0o200, size: 0, atimeMs: t, mtimeMs: t, ctimeMs: t, nlink: 1 }
       case 'stream': {

@@ -146,7 +146,14 @@ export class MemoryHandler implements Handler {
     // Memory is the only limit of this store, so that is what `df` should see.
     const bs = 4096
     const free = Math.floor(os.freemem() / bs)
-    return { blockSize: bs, blocks: Math.floor(os.totalmem() / bs), blocksFree: free, blocksAvailable: free, files: 1 << 20, filesFree: 1 << 20 }
+    return {
+      blockSize: bs,
+      blocks: Math.floor(os.totalmem() / bs),
+      blocksFree: free,
+      blocksAvailable: free,
+      files: 1 << 20,
+      filesFree: 1 << 20,
+    }
   }
 
   private inoOf(path: string): string {

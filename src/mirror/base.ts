@@ -23,12 +23,16 @@ export class MirrorBase {
   private readonly textPrefix: readonly string[]
 
   /** `pair` names the mirror: the source and target namespace ids. */
-  constructor(private readonly meta: MetaLike, pair: string) {
+  constructor(
+    private readonly meta: MetaLike,
+    pair: string,
+  ) {
     this.prefix = ['sync-base', pair]
     this.textPrefix = ['sync-base-text', pair]
     for (const key of meta.listMeta(this.prefix)) {
       const e = meta.getMeta<BaseEntry>(key)
-      if (e && (e.k === 'g' || e.k === 'f' || e.k === 's') && typeof e.m === 'number' && typeof e.f === 'string') this.entries.set(key[this.prefix.length]!, e)
+      if (e && (e.k === 'g' || e.k === 'f' || e.k === 's') && typeof e.m === 'number' && typeof e.f === 'string')
+        this.entries.set(key[this.prefix.length]!, e)
     }
   }
 

@@ -41,7 +41,10 @@ const RANK: Record<GroupMode, number> = { off: 0, simplex: 1, duplex: 2 }
 
 export function checkType(v: unknown): SyncType {
   if (v === 'simplex' || v === 'duplex') return v
-  throw fsError('EINVAL', `a sync type is simplex (one way: this namespace's changes go to the target) or duplex (both ways), not ${JSON.stringify(v)}`)
+  throw fsError(
+    'EINVAL',
+    `a sync type is simplex (one way: this namespace's changes go to the target) or duplex (both ways), not ${JSON.stringify(v)}`,
+  )
 }
 
 /** The narrower of two modes. */
@@ -66,9 +69,10 @@ export function withGroupMode(cfg: TargetConfig, group: string, mode: GroupMode,
   delete groups[group]
   const enclosing = modeAt({ type: cfg.type, groups }, group)
   if (RANK[mode] > RANK[enclosing]) {
-    const why = enclosing === cfg.type
-      ? `the target ${names.target} of namespace ${names.source} is ${cfg.type}`
-      : `a group around ${group} is ${enclosing}`
+    const why =
+      enclosing === cfg.type
+        ? `the target ${names.target} of namespace ${names.source} is ${cfg.type}`
+        : `a group around ${group} is ${enclosing}`
     throw fsError('EINVAL', `group ${group} cannot be ${mode}: ${why}; a group may narrow its namespace's sync mode, never widen it`)
   }
   if (mode !== enclosing) groups[group] = mode
@@ -94,7 +98,10 @@ export class TargetConfigStore {
   }
 
   remove(cfg: Pick<TargetConfig, 'source' | 'target'>): void {
-    this.meta.setMeta(CONFIG_KEY, this.all().filter((t) => !samePair(t, cfg)))
+    this.meta.setMeta(
+      CONFIG_KEY,
+      this.all().filter((t) => !samePair(t, cfg)),
+    )
   }
 }
 
@@ -104,6 +111,14 @@ function samePair(a: Pick<TargetConfig, 'source' | 'target'>, b: Pick<TargetConf
 
 function isTargetConfig(v: unknown): v is TargetConfig {
   const t = v as TargetConfig
-  return typeof t === 'object' && t !== null && typeof t.source === 'string' && typeof t.url === 'string' && typeof t.target === 'string' &&
-    (t.type === 'simplex' || t.type === 'duplex') && typeof t.groups === 'object' && t.groups !== null
+  return (
+    typeof t === 'object' &&
+    t !== null &&
+    typeof t.source === 'string' &&
+    typeof t.url === 'string' &&
+    typeof t.target === 'string' &&
+    (t.type === 'simplex' || t.type === 'duplex') &&
+    typeof t.groups === 'object' &&
+    t.groups !== null
+  )
 }

@@ -80,10 +80,12 @@ export class Mirror {
     this.sides = { source: new MirrorSide(source, log), target: new MirrorSide(target, log) }
     // Fingerprints follow every change from the start, passes only once started.
     for (const side of Object.values(this.sides)) {
-      this.offs.push(side.replica.onStored((docKey) => {
-        side.changed(docKey)
-        if (this.running && !this.applying) this.schedule()
-      }))
+      this.offs.push(
+        side.replica.onStored((docKey) => {
+          side.changed(docKey)
+          if (this.running && !this.applying) this.schedule()
+        }),
+      )
     }
   }
 
@@ -164,7 +166,9 @@ export class Mirror {
     if (lastError === undefined) delete this.state.lastError
     else this.state.lastError = lastError
     if (stats.copied + stats.deleted + stats.merged + stats.conflicts > 0) {
-      this.log.info(`sync ${this.names()}: ${stats.copied} copied, ${stats.deleted} deleted, ${stats.merged} merged, ${stats.conflicts} kept both`)
+      this.log.info(
+        `sync ${this.names()}: ${stats.copied} copied, ${stats.deleted} deleted, ${stats.merged} merged, ${stats.conflicts} kept both`,
+      )
     }
     if (again) this.schedule(0)
     else if (stats.errors > 0) this.schedule(RETRY_MS)
@@ -190,7 +194,13 @@ export class Mirror {
     return steps
   }
 
-  private decide(path: string, mode: 'simplex' | 'duplex', s: Entry | undefined, t: Entry | undefined, b: BaseEntry | undefined): Step | undefined {
+  private decide(
+    path: string,
+    mode: 'simplex' | 'duplex',
+    s: Entry | undefined,
+    t: Entry | undefined,
+    b: BaseEntry | undefined,
+  ): Step | undefined {
     if (sameEntry(s, t)) return sameEntry(s, b) ? undefined : { op: 'agree', path, entry: s }
     const sourceChanged = !sameEntry(s, b)
     const targetChanged = !sameEntry(t, b)
@@ -237,7 +247,12 @@ export class Mirror {
         const theirs = target.text(step.t)
         const merged = mergeText(step.baseText, mine, theirs)
         const b = this.base.get(step.path)!
-        const item: Item = { k: 'f', m: step.s.m !== b.m ? step.s.m : step.t.m, mtimeSec: Math.floor(Date.now() / 1000), content: textContent(merged) }
+        const item: Item = {
+          k: 'f',
+          m: step.s.m !== b.m ? step.s.m : step.t.m,
+          mtimeSec: Math.floor(Date.now() / 1000),
+          content: textContent(merged),
+        }
         if (merged !== mine || item.m !== step.s.m) source.put(step.path, item)
         if (merged !== theirs || item.m !== step.t.m) target.put(step.path, item)
         this.record(step.path, item, keepText)

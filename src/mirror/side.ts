@@ -21,10 +21,7 @@ export interface Entry extends BaseEntry {
 export type Content = { kind: 'e' } | { kind: 't'; text: string } | { kind: 'b'; manifest: string; size: number }
 
 /** A path's whole state as read from one side (or merged), ready to be written to the other. */
-export type Item =
-  | { k: 'g'; m: number }
-  | { k: 's'; m: number; link: string }
-  | { k: 'f'; m: number; mtimeSec: number; content: Content }
+export type Item = { k: 'g'; m: number } | { k: 's'; m: number; link: string } | { k: 'f'; m: number; mtimeSec: number; content: Content }
 
 export type SideName = 'source' | 'target'
 
@@ -63,7 +60,11 @@ export class MirrorSide {
     if (e.k === 's') return { k: 's', m: e.m, link: e.f }
     const ref = this.contentRef(this.replica.tree.get(e.id))
     const content: Content =
-      ref.kind === 'b' ? { kind: 'b', manifest: ref.manifest!, size: ref.size } : ref.kind === 't' ? textContent(this.replica.text(e.id).toString()) : { kind: 'e' }
+      ref.kind === 'b'
+        ? { kind: 'b', manifest: ref.manifest!, size: ref.size }
+        : ref.kind === 't'
+          ? textContent(this.replica.text(e.id).toString())
+          : { kind: 'e' }
     return { k: 'f', m: e.m, mtimeSec: ref.mtimeSec, content }
   }
 
@@ -128,7 +129,8 @@ export class MirrorSide {
     for (const [i, seg] of segs.entries()) {
       let next = t.lookup(cur, seg)
       if (next === undefined) next = t.create(cur, seg, 'group', 0o755)
-      else if (t.get(next).kind !== 'group') throw fsError('ENOTDIR', `/${segs.slice(0, i + 1).join('/')} is not a group in namespace ${this.replica.info.alias}`)
+      else if (t.get(next).kind !== 'group')
+        throw fsError('ENOTDIR', `/${segs.slice(0, i + 1).join('/')} is not a group in namespace ${this.replica.info.alias}`)
       cur = next
     }
     return cur
@@ -157,7 +159,9 @@ export class MirrorSide {
       ref = this.contentRef(node)
     } catch (err) {
       // An unreadable record is left where it is, on its side, and said so once per pass.
-      this.log.warn(`mirror: ${this.replica.info.alias}: resource ${node.id} has an unreadable content record, left out of the pass: ${(err as Error).message}`)
+      this.log.warn(
+        `mirror: ${this.replica.info.alias}: resource ${node.id} has an unreadable content record, left out of the pass: ${(err as Error).message}`,
+      )
       return undefined
     }
     let f: string

@@ -17,7 +17,16 @@ import type { Logger } from '../util/log.js'
 import { fsError, isFsError } from '../vfs/errors.js'
 import { splitPath } from '../vfs/path.js'
 import { MirrorBase } from './base.js'
-import { checkType, LOCAL_URL, TargetConfigStore, withGroupMode, type GroupMode, type MetaLike, type SyncType, type TargetConfig } from './config.js'
+import {
+  checkType,
+  LOCAL_URL,
+  TargetConfigStore,
+  withGroupMode,
+  type GroupMode,
+  type MetaLike,
+  type SyncType,
+  type TargetConfig,
+} from './config.js'
 import { Mirror } from './mirror.js'
 
 /** What sync targets need of the node (the daemon provides it). */
@@ -84,7 +93,11 @@ export class SyncTargets {
   private readonly running = new Map<string, Running>()
   private retry: NodeJS.Timeout | undefined
 
-  constructor(private readonly host: TargetHost, private readonly meta: MetaLike, private readonly log: Logger) {
+  constructor(
+    private readonly host: TargetHost,
+    private readonly meta: MetaLike,
+    private readonly log: Logger,
+  ) {
     this.configs = new TargetConfigStore(meta)
   }
 
@@ -115,13 +128,19 @@ export class SyncTargets {
     const url = this.normalizeUrl(opts.url)
     const target = this.targetReplica(opts.targetNamespace ?? source.info.alias, url)
     if (target.id === source.id) {
-      throw fsError('EINVAL', `namespace ${source.info.alias} cannot be its own sync target: name another namespace with --target-namespace`)
+      throw fsError(
+        'EINVAL',
+        `namespace ${source.info.alias} cannot be its own sync target: name another namespace with --target-namespace`,
+      )
     }
     const existing = this.configs.of(source.id).find((t) => t.target === target.id)
     let cfg: TargetConfig
     if (opts.group !== undefined) {
       if (!existing) {
-        throw fsError('ENOENT', `namespace ${source.info.alias} has no sync target ${target.info.alias}: enable it before setting a group's mode (meshfs sync enable ${source.info.alias} ${url} --type ${type} --target-namespace ${target.info.alias})`)
+        throw fsError(
+          'ENOENT',
+          `namespace ${source.info.alias} has no sync target ${target.info.alias}: enable it before setting a group's mode (meshfs sync enable ${source.info.alias} ${url} --type ${type} --target-namespace ${target.info.alias})`,
+        )
       }
       this.requireUrl(existing, url, source, target)
       cfg = withGroupMode(existing, this.groupPath(source, opts.group), type, { source: source.info.alias, target: target.info.alias })
@@ -131,7 +150,9 @@ export class SyncTargets {
     this.configs.put(cfg)
     this.run(cfg)
     if (url !== LOCAL_URL) this.host.connect(url)
-    this.log.info(`sync target of ${source.info.alias}: ${target.info.alias} at ${url}, ${opts.group === undefined ? type : `group ${opts.group} ${type}`}`)
+    this.log.info(
+      `sync target of ${source.info.alias}: ${target.info.alias} at ${url}, ${opts.group === undefined ? type : `group ${opts.group} ${type}`}`,
+    )
     return this.getSyncConfiguration(source.id)
   }
 
@@ -140,7 +161,11 @@ export class SyncTargets {
     this.requireAdmin(source)
     const url = this.normalizeUrl(opts.url)
     const cfg = this.configs.of(source.id).find((t) => t.target === opts.targetNamespace || this.aliasOf(t.target) === opts.targetNamespace)
-    if (!cfg) throw fsError('ENOENT', `namespace ${source.info.alias} has no sync target ${opts.targetNamespace} (meshfs sync list ${source.info.alias} shows its targets)`)
+    if (!cfg)
+      throw fsError(
+        'ENOENT',
+        `namespace ${source.info.alias} has no sync target ${opts.targetNamespace} (meshfs sync list ${source.info.alias} shows its targets)`,
+      )
     const target = this.host.replica(cfg.target)
     this.requireUrl(cfg, url, source, target)
     if (opts.group !== undefined) {
@@ -223,7 +248,10 @@ export class SyncTargets {
   private requireAdmin(source: NamespaceReplica): void {
     const role = this.host.roleIn(source.id)
     if (role === 'admin') return
-    throw fsError('EACCES', `only an admin of namespace ${source.info.alias} may change its sync targets; this node is ${role ? `a ${role}` : 'not a member'} there`)
+    throw fsError(
+      'EACCES',
+      `only an admin of namespace ${source.info.alias} may change its sync targets; this node is ${role ? `a ${role}` : 'not a member'} there`,
+    )
   }
 
   /** `local` for this node (also its own URL given in full), else a ws:// or wss:// URL. */
@@ -237,7 +265,10 @@ export class SyncTargets {
       u = new URL('invalid:')
     }
     if ((u.protocol !== 'ws:' && u.protocol !== 'wss:') || !u.host) {
-      throw fsError('EINVAL', `a target URL is the target node's ws:// URL (its .meshfs/status shows it) or "local" for this node, not ${JSON.stringify(url)}`)
+      throw fsError(
+        'EINVAL',
+        `a target URL is the target node's ws:// URL (its .meshfs/status shows it) or "local" for this node, not ${JSON.stringify(url)}`,
+      )
     }
     const normal = `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`
     return normal === this.host.ownUrl() ? LOCAL_URL : normal
@@ -248,19 +279,31 @@ export class SyncTargets {
       return this.host.replica(ref)
     } catch (err) {
       if (!isFsError(err) || err.code !== 'ENOENT') throw err
-      if (url === LOCAL_URL) throw fsError('ENOENT', `there is no namespace ${JSON.stringify(ref)} on this node to sync into: create it first (meshfs ns create ${ref}) or name another with --target-namespace`)
-      throw fsError('ENOENT', `this node does not hold namespace ${JSON.stringify(ref)}: a target on another node is mirrored into this node's replica of it, so join it first (on the node at ${url}: meshfs invite ${ref}; here: meshfs join TOKEN)`)
+      if (url === LOCAL_URL)
+        throw fsError(
+          'ENOENT',
+          `there is no namespace ${JSON.stringify(ref)} on this node to sync into: create it first (meshfs ns create ${ref}) or name another with --target-namespace`,
+        )
+      throw fsError(
+        'ENOENT',
+        `this node does not hold namespace ${JSON.stringify(ref)}: a target on another node is mirrored into this node's replica of it, so join it first (on the node at ${url}: meshfs invite ${ref}; here: meshfs join TOKEN)`,
+      )
     }
   }
 
   private requireUrl(cfg: TargetConfig, url: string, source: NamespaceReplica, target: NamespaceReplica): void {
-    if (cfg.url !== url) throw fsError('ENOENT', `the sync target ${target.info.alias} of namespace ${source.info.alias} is at ${cfg.url}, not ${url}`)
+    if (cfg.url !== url)
+      throw fsError('ENOENT', `the sync target ${target.info.alias} of namespace ${source.info.alias} is at ${cfg.url}, not ${url}`)
   }
 
   /** A group of the source namespace, as the path its mode is kept under. */
   private groupPath(source: NamespaceReplica, group: string): string {
     const segs = splitPath(group)
-    if (segs.length === 0) throw fsError('EINVAL', `--group names a group inside namespace ${source.info.alias}; the namespace's own mode is the target's --type`)
+    if (segs.length === 0)
+      throw fsError(
+        'EINVAL',
+        `--group names a group inside namespace ${source.info.alias}; the namespace's own mode is the target's --type`,
+      )
     const id = source.tree.resolvePath(segs)
     const path = '/' + segs.join('/')
     if (id === undefined) throw fsError('ENOENT', `there is no group ${path} in namespace ${source.info.alias}`)

@@ -60,8 +60,14 @@ export function decodeManifest(bytes: Uint8Array, hash: string): Manifest {
   } catch (err) {
     throw fsError('EIO', `manifest ${hash} is not JSON: ${(err as Error).message}`)
   }
-  const ok = m && m.v === 1 && Number.isSafeInteger(m.size) && m.chunk === CHUNK && Array.isArray(m.chunks) &&
-    m.chunks.length === Math.ceil(m.size / CHUNK) && m.chunks.every((c) => c === null || (typeof c === 'string' && /^[0-9a-f]{64}$/.test(c)))
+  const ok =
+    m &&
+    m.v === 1 &&
+    Number.isSafeInteger(m.size) &&
+    m.chunk === CHUNK &&
+    Array.isArray(m.chunks) &&
+    m.chunks.length === Math.ceil(m.size / CHUNK) &&
+    m.chunks.every((c) => c === null || (typeof c === 'string' && /^[0-9a-f]{64}$/.test(c)))
   if (!ok) throw fsError('EIO', `manifest ${hash} is malformed`)
   return m
 }

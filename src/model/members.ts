@@ -66,7 +66,8 @@ const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url')
 function parse(v: unknown): StoredRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined
   const o = v as Record<string, unknown>
-  if ((o.role !== 'admin' && o.role !== 'member') || typeof o.joined !== 'number' || typeof o.by !== 'string' || typeof o.sig !== 'string') return undefined
+  if ((o.role !== 'admin' && o.role !== 'member') || typeof o.joined !== 'number' || typeof o.by !== 'string' || typeof o.sig !== 'string')
+    return undefined
   const r: StoredRecord = { role: o.role, joined: o.joined, by: o.by, sig: o.sig }
   if (typeof o.left === 'number' && typeof o.lsig === 'string') {
     r.left = o.left
@@ -90,7 +91,14 @@ export function grantRole(doc: Y.Doc, ns: string, signer: RecordSigner, publicKe
 export function markLeft(doc: Y.Doc, ns: string, signer: RecordSigner, leftMs = Date.now()): void {
   const before = parse(map(doc).get(signer.publicKey))
   if (!before) throw new Error(`${signer.publicKey} has no member record in namespace ${ns}`)
-  map(doc).set(signer.publicKey, { role: before.role, joined: before.joined, by: before.by, sig: before.sig, left: leftMs, lsig: b64(signer.sign(leftBytes(ns, signer.publicKey, leftMs))) })
+  map(doc).set(signer.publicKey, {
+    role: before.role,
+    joined: before.joined,
+    by: before.by,
+    sig: before.sig,
+    left: leftMs,
+    lsig: b64(signer.sign(leftBytes(ns, signer.publicKey, leftMs))),
+  })
 }
 
 /** The members a reader believes, as of now. */

@@ -38,7 +38,8 @@ export function isUpgradePolicy(v: unknown): v is UpgradePolicy {
 }
 
 export function checkUpgradePolicy(v: unknown): UpgradePolicy {
-  if (!isUpgradePolicy(v)) throw new TreeError('EINVAL', `unknown upgrade policy ${JSON.stringify(v)} (known: ${UPGRADE_POLICIES.join(', ')})`)
+  if (!isUpgradePolicy(v))
+    throw new TreeError('EINVAL', `unknown upgrade policy ${JSON.stringify(v)} (known: ${UPGRADE_POLICIES.join(', ')})`)
   return v
 }
 

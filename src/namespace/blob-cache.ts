@@ -5,7 +5,10 @@ export class BlobCache {
   private readonly entries = new Map<string, Uint8Array>()
   private bytes = 0
 
-  constructor(private readonly maxBytes: number, private readonly load: (hash: string) => Uint8Array | undefined) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly load: (hash: string) => Uint8Array | undefined,
+  ) {}
 
   get(hash: string): Uint8Array | undefined {
     const hit = this.entries.get(hash)

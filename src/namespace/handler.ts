@@ -299,7 +299,8 @@ export class TreeHandler implements Handler, TrackedNamespace {
 
   private node(path: string): TreeNode {
     const id = this.tree.resolvePath(splitPath(path))
-    if (id === undefined || this.revival.isHidden(id)) throw fsError('ENOENT', `${path} does not exist in namespace ${this.replica.info.alias}`)
+    if (id === undefined || this.revival.isHidden(id))
+      throw fsError('ENOENT', `${path} does not exist in namespace ${this.replica.info.alias}`)
     return this.tree.get(id)
   }
 
@@ -326,7 +327,15 @@ export class TreeHandler implements Handler, TrackedNamespace {
     const t = this.replica.info.createdMs
     if (node.kind === 'group') return { kind: 'dir', mode: node.mode, size: 0, atimeMs: t, mtimeMs: t, ctimeMs: t, nlink: 2 }
     if (node.kind === 'symlink') {
-      return { kind: 'symlink', mode: 0o777, size: Buffer.byteLength(node.meta[META.target] ?? ''), atimeMs: t, mtimeMs: t, ctimeMs: t, nlink: 1 }
+      return {
+        kind: 'symlink',
+        mode: 0o777,
+        size: Buffer.byteLength(node.meta[META.target] ?? ''),
+        atimeMs: t,
+        mtimeMs: t,
+        ctimeMs: t,
+        nlink: 1,
+      }
     }
     const ref = this.content.ref(node)
     const mtimeMs = ref.mtimeSec * 1000

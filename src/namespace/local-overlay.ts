@@ -20,7 +20,20 @@ export interface LocalSource {
   read(position: number, length: number): Promise<Buffer>
 }
 
-type Verbs = 'create' | 'mkdir' | 'unlink' | 'rmdir' | 'rename' | 'setattr' | 'symlink' | 'readlink' | 'getxattr' | 'listxattr' | 'setxattr' | 'removexattr' | 'close'
+type Verbs =
+  | 'create'
+  | 'mkdir'
+  | 'unlink'
+  | 'rmdir'
+  | 'rename'
+  | 'setattr'
+  | 'symlink'
+  | 'readlink'
+  | 'getxattr'
+  | 'listxattr'
+  | 'setxattr'
+  | 'removexattr'
+  | 'close'
 
 /** What the overlay needs of the replicated namespace it covers: every verb, and these. */
 export interface TrackedNamespace extends Omit<Handler, Verbs>, Required<Pick<Handler, Verbs>> {

@@ -20,7 +20,11 @@ export interface Publisher {
 export class WritableFile implements OpenFile {
   private released = false
 
-  constructor(private readonly copy: WorkingCopy, private readonly flags: OpenFlags, private readonly publisher: Publisher) {
+  constructor(
+    private readonly copy: WorkingCopy,
+    private readonly flags: OpenFlags,
+    private readonly publisher: Publisher,
+  ) {
     copy.refs++
   }
 

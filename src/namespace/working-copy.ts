@@ -30,7 +30,11 @@ export class WorkingCopy {
   /** For a text resource: the text these bytes started from (the base of a three-way merge). */
   baseText: string | undefined
 
-  constructor(readonly id: string, base: ContentReader, private readonly chunks: ChunkStore) {
+  constructor(
+    readonly id: string,
+    base: ContentReader,
+    private readonly chunks: ChunkStore,
+  ) {
     this.base = base
     this.baseLimit = base.size
     this.len = base.size
@@ -183,4 +187,3 @@ export class WorkingCopy {
     }
   }
 }
-

@@ -79,7 +79,10 @@ export class NamespaceXattrs {
     if (mode === 'create') throw fsError('EEXIST', `${name} exists`)
     const text = value.toString('utf8')
     changeTree(this.replica, path, () =>
-      updateNamespaceInfo(this.replica.doc, name === ATTR.policy ? { upgradePolicy: checkUpgradePolicy(text) } : { description: checkDescription(text) }),
+      updateNamespaceInfo(
+        this.replica.doc,
+        name === ATTR.policy ? { upgradePolicy: checkUpgradePolicy(text) } : { description: checkDescription(text) },
+      ),
     )
   }
 

@@ -45,7 +45,11 @@ export class PeerLink implements ConnectionHandler {
   onError?: (code: string, message: string) => void
   private readonly timer: NodeJS.Timeout
 
-  constructor(readonly conn: Connection, private readonly owner: LinkOwner, opts: LinkOptions = {}) {
+  constructor(
+    readonly conn: Connection,
+    private readonly owner: LinkOwner,
+    opts: LinkOptions = {},
+  ) {
     const hs: ConstructorParameters<typeof Handshake>[0] = { identity: owner.host.identity }
     if (opts.invitation !== undefined) hs.invitation = opts.invitation
     if (opts.expectedPeer !== undefined) hs.expectedPeer = opts.expectedPeer

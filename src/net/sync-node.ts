@@ -84,8 +84,16 @@ export class SyncNode {
   /** A peer started or stopped sharing `ns`, or this node caught up with it. */
   onPeerState: (ns: string, peer: string, state: PeerState) => void = () => {}
 
-  constructor(readonly host: SyncHost, readonly opts: SyncOptions, readonly log: Logger, persistence?: PeerStorePersistence) {
-    const storeOpts: ConstructorParameters<typeof PeerStore>[0] = { selfKey: host.identity.publicKey, isMember: (ns, key) => host.isMember(ns, key) }
+  constructor(
+    readonly host: SyncHost,
+    readonly opts: SyncOptions,
+    readonly log: Logger,
+    persistence?: PeerStorePersistence,
+  ) {
+    const storeOpts: ConstructorParameters<typeof PeerStore>[0] = {
+      selfKey: host.identity.publicKey,
+      isMember: (ns, key) => host.isMember(ns, key),
+    }
     if (persistence) storeOpts.persistence = persistence
     this.peerStore = new PeerStore(storeOpts)
     this.meta = new PeerMeta((key) => this.connectionsTo(key).length > 0)
@@ -97,14 +105,25 @@ export class SyncNode {
       hooksFor: (link) => this.hooksFor(link),
       closed: (link, lastError) => this.closed(link, lastError),
     }
-    this.transport = new WsTransport(opts, log, (conn) => this.track(new PeerLink(conn, this.owner)), () => this.clients)
-    this.gossip = new Gossip(host, this.peerStore, this.meta, {
-      url: () => this.url,
-      links: () => this.links,
-      watched: () => this.unsubscribe.keys(),
-      isPinned: (key) => this.pinned.has(key),
-      dialMember: (url, key) => void (this.dial(url, { expectedPeer: key }).memberDial = true),
-    }, log)
+    this.transport = new WsTransport(
+      opts,
+      log,
+      (conn) => this.track(new PeerLink(conn, this.owner)),
+      () => this.clients,
+    )
+    this.gossip = new Gossip(
+      host,
+      this.peerStore,
+      this.meta,
+      {
+        url: () => this.url,
+        links: () => this.links,
+        watched: () => this.unsubscribe.keys(),
+        isPinned: (key) => this.pinned.has(key),
+        dialMember: (url, key) => void (this.dial(url, { expectedPeer: key }).memberDial = true),
+      },
+      log,
+    )
   }
 
   /** This node's peer URL (empty before `start`). */
@@ -133,9 +152,12 @@ export class SyncNode {
   watch(ns: string): void {
     const replica = this.host.replica(ns)
     if (!replica || this.unsubscribe.has(ns)) return
-    this.unsubscribe.set(ns, replica.onStored((docKey, update, from) => {
-      for (const l of this.links) l.session?.push(ns, docKey, update, from)
-    }))
+    this.unsubscribe.set(
+      ns,
+      replica.onStored((docKey, update, from) => {
+        for (const l of this.links) l.session?.push(ns, docKey, update, from)
+      }),
+    )
     if (this.url) this.gossip.signOwn(ns)
     for (const l of this.links) l.session?.announce()
   }
@@ -254,7 +276,15 @@ export class SyncNode {
   }
 
   private views(): ViewSource {
-    return { host: this.host, store: this.peerStore, meta: this.meta, links: this.links, url: this.url, startedMs: this.startedMs, reconciledAt: this.reconciledAt }
+    return {
+      host: this.host,
+      store: this.peerStore,
+      meta: this.meta,
+      links: this.links,
+      url: this.url,
+      startedMs: this.startedMs,
+      reconciledAt: this.reconciledAt,
+    }
   }
 
   private track(link: PeerLink): PeerLink {
@@ -276,7 +306,8 @@ export class SyncNode {
   private established(link: PeerLink): void {
     const key = link.handshake.peerPublicKey!
     const others = this.connectionsTo(key)
-    if (others.length >= this.opts.maxConnectionsPerPeer) return link.close(1008, `more than ${this.opts.maxConnectionsPerPeer} connections from one peer`)
+    if (others.length >= this.opts.maxConnectionsPerPeer)
+      return link.close(1008, `more than ${this.opts.maxConnectionsPerPeer} connections from one peer`)
     // Both nodes dialed each other after learning of each other: the one with the larger key
     // drops the connection it dialed, so exactly one of the two survives.
     if (link.memberDial && others.length > 0 && this.host.identity.publicKey > key) return link.close(1000, 'already connected')
@@ -321,7 +352,8 @@ export class SyncNode {
         this.gossip.learn(ns, infos, link)
       },
       notify: (ns, data) => {
-        if (!link.shared.has(ns)) return this.log.warn(`notify from ${key().slice(0, 8)} in namespace ${ns}, which is not shared with it, dropped`)
+        if (!link.shared.has(ns))
+          return this.log.warn(`notify from ${key().slice(0, 8)} in namespace ${ns}, which is not shared with it, dropped`)
         this.log.info(`notify from ${key().slice(0, 8)} in namespace ${ns}: ${Buffer.byteLength(data)} bytes`)
         this.onNotify(ns, key(), data)
       },

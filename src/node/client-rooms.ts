@@ -13,7 +13,8 @@ export function clientRoomHost(namespaces: Namespaces): ClientRoomHost {
    * The handler of a mounted namespace, by id (never by alias: a room name is the immutable id);
    * none for a namespace joined whose first sync has not arrived: nothing to open yet.
    */
-  const handlerOf = (ns: string): ReplicatedHandler | undefined => (NAMESPACE_ID.test(ns) ? namespaces.registry.byId(ns)?.handler : undefined)
+  const handlerOf = (ns: string): ReplicatedHandler | undefined =>
+    NAMESPACE_ID.test(ns) ? namespaces.registry.byId(ns)?.handler : undefined
   return {
     publicKey: namespaces.identity.publicKey,
     replica: (ns) => (handlerOf(ns) ? namespaces.replica(ns) : undefined),

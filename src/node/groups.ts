@@ -56,7 +56,10 @@ export function unnestGroup(replica: NamespaceReplica, groupRef: string): GroupI
 
 export function listSubgroups(replica: NamespaceReplica, groupRef: string): GroupInfo[] {
   const id = groupId(replica, groupRef)
-  return replica.tree.children(id).filter((c) => c.kind === 'group').map((c) => groupInfo(replica, c.id))
+  return replica.tree
+    .children(id)
+    .filter((c) => c.kind === 'group')
+    .map((c) => groupInfo(replica, c.id))
 }
 
 /** A group by id or by path inside the namespace. */

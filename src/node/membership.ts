@@ -71,7 +71,8 @@ export class Membership {
     this.requireAdmin(held, 'grant roles')
     const list = this.listOf(replica)
     const matches = list.current().filter((m) => m.publicKey === memberRef || (memberRef.length >= 6 && m.publicKey.startsWith(memberRef)))
-    if (matches.length === 0) throw fsError('ENOENT', `no current member ${memberRef} in namespace ${path} (see: meshfs ns members ${path})`)
+    if (matches.length === 0)
+      throw fsError('ENOENT', `no current member ${memberRef} in namespace ${path} (see: meshfs ns members ${path})`)
     if (matches.length > 1) throw fsError('EINVAL', `${memberRef} matches ${matches.length} members of ${path}: give more of the key`)
     const target = matches[0]!
     if (role === 'member' && target.publicKey === verifiedCreator(replica.doc, replica.id)) {
@@ -91,7 +92,10 @@ export class Membership {
     const me = this.identity.publicKey
     if (list.isAdmin(me)) return
     const path = pathOf(replica.info)
-    throw fsError('EACCES', `only an admin of namespace ${path} may ${what}; this node is ${list.isMember(me) ? 'a member' : 'not a member'} (an admin can run: meshfs ns grant ${path} ${me} admin)`)
+    throw fsError(
+      'EACCES',
+      `only an admin of namespace ${path} may ${what}; this node is ${list.isMember(me) ? 'a member' : 'not a member'} (an admin can run: meshfs ns grant ${path} ${me} admin)`,
+    )
   }
 
   /**
@@ -107,7 +111,10 @@ export class Membership {
       const list = this.listOf(replica)
       const admins = list.current().filter((m) => m.role === 'admin')
       if (!force && list.isAdmin(me) && admins.length === 1 && list.current().length > 1) {
-        throw fsError('EPERM', `this node is the last admin of namespace ${pathOf(replica.info)}, which has other members: grant admin to one of them first (meshfs ns grant ${pathOf(replica.info)} KEY admin), or leave with --force`)
+        throw fsError(
+          'EPERM',
+          `this node is the last admin of namespace ${pathOf(replica.info)}, which has other members: grant admin to one of them first (meshfs ns grant ${pathOf(replica.info)} KEY admin), or leave with --force`,
+        )
       }
     }
     for (const { replica } of all) {
@@ -153,7 +160,8 @@ export class Membership {
 
   /** The held namespaces nested in `ns` that `publicKey` is a member of (a joiner learns of them with `ns`). */
   nestedIn(ns: string, publicKey: string): string[] {
-    return this.registry.descendantsOf(ns)
+    return this.registry
+      .descendantsOf(ns)
       .reverse()
       .filter((m) => this.listOf(m.replica).isMember(publicKey))
       .map((m) => m.replica.id)

@@ -68,18 +68,29 @@ export class Namespaces implements SyncHost {
     private readonly opts: NamespacesOptions = {},
   ) {
     this.replicaStore = replicaStoreOf(store)
-    this.registry = new NamespaceRegistry(this.replicaStore, store.meta, table, dataDir, (id) => ({
-      // `rmdir` of an empty namespace and the admin check come back through the verbs.
-      removeNamespace: async () => void this.delete(id),
-      requireAdmin: (what) => this.membership.requireAdmin(this.registry.byId(id)!, what),
-    }), log)
+    this.registry = new NamespaceRegistry(
+      this.replicaStore,
+      store.meta,
+      table,
+      dataDir,
+      (id) => ({
+        // `rmdir` of an empty namespace and the admin check come back through the verbs.
+        removeNamespace: async () => void this.delete(id),
+        requireAdmin: (what) => this.membership.requireAdmin(this.registry.byId(id)!, what),
+      }),
+      log,
+    )
     this.membership = new Membership(this.registry, identity, store.meta, log)
     this.invitations = new Invitations(this.registry, this.membership, identity, store.meta)
     this.knownPeers = new KnownPeers(store.meta)
-    this.blobIndex = new BlobIndex({
-      tree: (ns) => this.registry.byId(ns)?.replica.tree,
-      referenced: (ns) => this.registry.byId(ns)?.handler.referencedBlobs(),
-    }, store.blobs, log)
+    this.blobIndex = new BlobIndex(
+      {
+        tree: (ns) => this.registry.byId(ns)?.replica.tree,
+        referenced: (ns) => this.registry.byId(ns)?.handler.referencedBlobs(),
+      },
+      store.blobs,
+      log,
+    )
     this.registry.mountedOne.on(({ replica }) => replica.onStored(() => this.blobIndex.forget(replica.id)))
   }
 
@@ -127,7 +138,8 @@ export class Namespaces implements SyncHost {
   }
 
   list(application?: string): NamespaceInfo[] {
-    return this.registry.all()
+    return this.registry
+      .all()
       .map((m) => m.replica.info)
       .filter((i) => application === undefined || i.application === application)
       .sort((a, b) => (pathOf(a) < pathOf(b) ? -1 : pathOf(a) > pathOf(b) ? 1 : 0))
@@ -152,14 +164,19 @@ export class Namespaces implements SyncHost {
     const nested = this.registry.descendantsOf(info.id)
     for (const m of [held, ...nested]) this.membership.requireAdmin(m, 'delete it')
     if (!force && nested.length > 0) {
-      throw fsError('ENOTEMPTY', `namespace ${pathOf(info)} holds nested namespaces (${nested.map((m) => pathOf(m.replica.info)).join(', ')}): delete them first, or delete with --force, which deletes them too (irreversible)`)
+      throw fsError(
+        'ENOTEMPTY',
+        `namespace ${pathOf(info)} holds nested namespaces (${nested.map((m) => pathOf(m.replica.info)).join(', ')}): delete them first, or delete with --force, which deletes them too (irreversible)`,
+      )
     }
     if (!force && held.replica.tree.children(TreeDoc.ROOT).length > 0) {
       throw fsError('ENOTEMPTY', `namespace ${pathOf(info)} is not empty: remove its contents, or delete it with --force (irreversible)`)
     }
     for (const m of [held, ...nested]) this.opts.beforeDelete?.(m.replica.info)
     for (const m of [...nested, held]) this.registry.drop(m)
-    this.log.info(`namespace ${pathOf(info)} deleted (${info.id})${force ? ' with --force' : ''}${nested.length ? `, with ${nested.length} nested` : ''}`)
+    this.log.info(
+      `namespace ${pathOf(info)} deleted (${info.id})${force ? ' with --force' : ''}${nested.length ? `, with ${nested.length} nested` : ''}`,
+    )
     return info
   }
 

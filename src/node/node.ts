@@ -69,21 +69,29 @@ export class Node {
       load: () => store.meta.getMeta(AGENT_INFOS_KEY),
       save: (v) => store.meta.setMeta(AGENT_INFOS_KEY, v),
     })
-    this.clients = new ClientEndpoint(clientRoomHost(this.namespaces), { maxMessagesPerSecond: opts.sync.maxMessagesPerSecond }, log.child('clients'))
+    this.clients = new ClientEndpoint(
+      clientRoomHost(this.namespaces),
+      { maxMessagesPerSecond: opts.sync.maxMessagesPerSecond },
+      log.child('clients'),
+    )
     // SyncNode takes these as properties (its API, net/); set once, here, before it starts.
     this.sync.clients = this.clients
     this.sync.onNotify = (ns, from, data) => this.events.emit(ns, { type: 'notify', from, data })
     this.sync.onPeerState = (ns, peer, state) => this.events.emit(ns, { type: 'sync', peer, state })
-    this.targets = new SyncTargets({
-      roleIn: (ns) => this.namespaces.namespaceIdentity(ns).role,
-      replica: (ref) => this.namespaces.replicaOf(ref),
-      ownUrl: () => this.sync.url,
-      // The target's node is known by its key only if this node joined through it.
-      connect: (url) => {
-        const peer = this.namespaces.peers().find((p) => p.url === url)
-        if (peer) this.sync.keepConnected(peer.url, peer.publicKey)
+    this.targets = new SyncTargets(
+      {
+        roleIn: (ns) => this.namespaces.namespaceIdentity(ns).role,
+        replica: (ref) => this.namespaces.replicaOf(ref),
+        ownUrl: () => this.sync.url,
+        // The target's node is known by its key only if this node joined through it.
+        connect: (url) => {
+          const peer = this.namespaces.peers().find((p) => p.url === url)
+          if (peer) this.sync.keepConnected(peer.url, peer.publicKey)
+        },
       },
-    }, store.meta, log.child('targets'))
+      store.meta,
+      log.child('targets'),
+    )
     this.namespaces.registry.held.on((ns) => this.watch(ns))
     this.namespaces.registry.dropped.on((ns) => this.unwatch(ns))
   }

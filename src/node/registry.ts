@@ -72,7 +72,10 @@ export class NamespaceRegistry {
   /** Stop holding a namespace: unmounted, forgotten, its replica and local area deleted. */
   drop(held: HeldNamespace): void {
     const id = held.replica.id
-    this.meta.setMeta(HELD_KEY, this.remembered().filter((x) => x !== id))
+    this.meta.setMeta(
+      HELD_KEY,
+      this.remembered().filter((x) => x !== id),
+    )
     if (this.table.isMountPoint(held.mountPath)) this.table.unmount(held.mountPath)
     this.mounted.delete(id)
     this.dropped.emit(id)
@@ -106,7 +109,11 @@ export class NamespaceRegistry {
     const byPath = all.find((m) => pathOf(m.replica.info) === ref)
     if (byPath) return byPath
     const byAlias = all.filter((m) => m.replica.info.alias === ref)
-    if (byAlias.length > 1) throw fsError('EINVAL', `${JSON.stringify(ref)} names ${byAlias.length} namespaces (${byAlias.map((m) => pathOf(m.replica.info)).join(', ')}): give its path`)
+    if (byAlias.length > 1)
+      throw fsError(
+        'EINVAL',
+        `${JSON.stringify(ref)} names ${byAlias.length} namespaces (${byAlias.map((m) => pathOf(m.replica.info)).join(', ')}): give its path`,
+      )
     if (byAlias.length === 1) return byAlias[0]!
     throw fsError('ENOENT', `no namespace ${JSON.stringify(ref)} on this node`)
   }

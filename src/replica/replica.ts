@@ -64,7 +64,10 @@ export class NamespaceReplica {
   /** Text docs a peer changed: their byte size may differ from what the tree records. */
   private readonly remotelyEdited = new Set<string>()
 
-  private constructor(readonly id: string, readonly store: ReplicaStore) {
+  private constructor(
+    readonly id: string,
+    readonly store: ReplicaStore,
+  ) {
     this.reload()
   }
 
@@ -170,7 +173,8 @@ export class NamespaceReplica {
    * refuses, memory is rebuilt from it and the peer will offer the update again later.
    */
   applyRemote(docKey: string, update: Uint8Array, from: unknown): boolean {
-    if (docKey !== 'tree' && !RESOURCE_ID.test(docKey)) throw toFsError(Object.assign(new Error(`bad doc key ${docKey}`), { code: 'EINVAL' }), 'applyRemote')
+    if (docKey !== 'tree' && !RESOURCE_ID.test(docKey))
+      throw toFsError(Object.assign(new Error(`bad doc key ${docKey}`), { code: 'EINVAL' }), 'applyRemote')
     const doc = docKey === 'tree' ? this.doc : this.text(docKey).doc!
     let changed = false
     const onUpdate = () => (changed = true)

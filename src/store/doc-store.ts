@@ -17,59 +17,59 @@
  * keeps the counter across compactions). The snapshot covers exactly the seqs <= head.snapshotSeq;
  * every seq above it is still in the log.
  */
-import * as Y from 'yjs';
-import type { StorageAdapter } from './adapter.js';
-import { StoreError } from './errors.js';
-import type { StorageKey } from './key.js';
+import * as Y from 'yjs'
+import type { StorageAdapter } from './adapter.js'
+import { StoreError } from './errors.js'
+import type { StorageKey } from './key.js'
 
 /** A document's id: one or more non-empty parts, e.g. ['tree', namespaceId]. */
-export type DocId = StorageKey;
+export type DocId = StorageKey
 
 export interface DocStoreOptions {
   /** Compact a document once its log holds this many updates (default 500; 0 = never). */
-  compactAfterUpdates?: number;
+  compactAfterUpdates?: number
   /** ... or once its log holds this many bytes (default 1 MiB; 0 = never). */
-  compactAfterBytes?: number;
+  compactAfterBytes?: number
 }
 
 /** What the store knows about one document without reading its data. */
 export interface DocHead {
   /** the last seq given out */
-  seq: number;
+  seq: number
   /** the snapshot contains every update with seq <= snapshotSeq (0: no snapshot) */
-  snapshotSeq: number;
+  snapshotSeq: number
   /** updates in the log (seq > snapshotSeq) */
-  logCount: number;
+  logCount: number
   /** their total size in bytes */
-  logBytes: number;
+  logBytes: number
 }
 
 export interface CompactionResult {
   /** the snapshot now covers every seq up to and including this one */
-  throughSeq: number;
+  throughSeq: number
   /** log entries folded into the snapshot and removed from the log */
-  folded: number;
-  snapshotBytes: number;
+  folded: number
+  snapshotBytes: number
 }
 
-const SEQ_DIGITS = 16;
-const DEFAULT_COMPACT_AFTER_UPDATES = 500;
-const DEFAULT_COMPACT_AFTER_BYTES = 1 << 20;
+const SEQ_DIGITS = 16
+const DEFAULT_COMPACT_AFTER_UPDATES = 500
+const DEFAULT_COMPACT_AFTER_BYTES = 1 << 20
 
 export class DocStore {
-  readonly #adapter: StorageAdapter;
-  readonly #compactAfterUpdates: number;
-  readonly #compactAfterBytes: number;
+  readonly #adapter: StorageAdapter
+  readonly #compactAfterUpdates: number
+  readonly #compactAfterBytes: number
   /**
    * docs being compacted right now, by showDocId (JSON keeps the parts apart): an append
    * re-entered from inside must not start another
    */
-  readonly #compacting = new Set<string>();
+  readonly #compacting = new Set<string>()
 
   constructor(adapter: StorageAdapter, options: DocStoreOptions = {}) {
-    this.#adapter = adapter;
-    this.#compactAfterUpdates = options.compactAfterUpdates ?? DEFAULT_COMPACT_AFTER_UPDATES;
-    this.#compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
+    this.#adapter = adapter
+    this.#compactAfterUpdates = options.compactAfterUpdates ?? DEFAULT_COMPACT_AFTER_UPDATES
+    this.#compactAfterBytes = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES
   }
 
   /**
@@ -82,19 +82,19 @@ export class DocStore {
    * appending the same update again is harmless (Yjs updates are idempotent).
    */
   appendUpdate(docId: DocId, update: Uint8Array): number {
-    checkDocId(docId);
-    checkUpdate(docId, update);
+    checkDocId(docId)
+    checkUpdate(docId, update)
     const head = this.#adapter.transaction(() => {
-      const next = this.#readHead(docId) ?? { seq: 0, snapshotSeq: 0, logCount: 0, logBytes: 0 };
-      next.seq += 1;
-      next.logCount += 1;
-      next.logBytes += update.byteLength;
-      this.#adapter.save(logKey(docId, next.seq), update);
-      this.#writeHead(docId, next);
-      return next;
-    });
-    if (this.#shouldCompact(head) && !this.#compacting.has(showDocId(docId))) this.compact(docId);
-    return head.seq;
+      const next = this.#readHead(docId) ?? { seq: 0, snapshotSeq: 0, logCount: 0, logBytes: 0 }
+      next.seq += 1
+      next.logCount += 1
+      next.logBytes += update.byteLength
+      this.#adapter.save(logKey(docId, next.seq), update)
+      this.#writeHead(docId, next)
+      return next
+    })
+    if (this.#shouldCompact(head) && !this.#compacting.has(showDocId(docId))) this.compact(docId)
+    return head.seq
   }
 
   /**
@@ -103,13 +103,13 @@ export class DocStore {
    * concurrent compaction cannot make an update appear twice or not at all.
    */
   loadDoc(docId: DocId): Uint8Array | undefined {
-    checkDocId(docId);
+    checkDocId(docId)
     const parts = this.#adapter.transaction(() => {
-      if (this.#readHead(docId) === undefined) return undefined;
-      return { snapshot: this.#readSnapshot(docId), log: this.#readLog(docId) };
-    });
-    if (parts === undefined) return undefined;
-    return mergeChecked(docId, parts.snapshot, parts.log);
+      if (this.#readHead(docId) === undefined) return undefined
+      return { snapshot: this.#readSnapshot(docId), log: this.#readLog(docId) }
+    })
+    if (parts === undefined) return undefined
+    return mergeChecked(docId, parts.snapshot, parts.log)
   }
 
   /**
@@ -121,135 +121,135 @@ export class DocStore {
    * ever moves out of the transaction. Returns undefined for an unknown document.
    */
   compact(docId: DocId): CompactionResult | undefined {
-    checkDocId(docId);
-    this.#compacting.add(showDocId(docId));
+    checkDocId(docId)
+    this.#compacting.add(showDocId(docId))
     try {
       return this.#adapter.transaction(() => {
-        const before = this.#readHead(docId);
-        if (before === undefined) return undefined;
-        const snapshot = this.#readSnapshot(docId);
-        const log = this.#readLog(docId);
+        const before = this.#readHead(docId)
+        if (before === undefined) return undefined
+        const snapshot = this.#readSnapshot(docId)
+        const log = this.#readLog(docId)
         if (log.length === 0) {
-          return { throughSeq: before.snapshotSeq, folded: 0, snapshotBytes: snapshot?.byteLength ?? 0 };
+          return { throughSeq: before.snapshotSeq, folded: 0, snapshotBytes: snapshot?.byteLength ?? 0 }
         }
-        const throughSeq = log[log.length - 1]!.seq;
-        const merged = mergeChecked(docId, snapshot, log);
-        this.#adapter.save(snapshotKey(docId), merged);
-        let foldedBytes = 0;
+        const throughSeq = log[log.length - 1]!.seq
+        const merged = mergeChecked(docId, snapshot, log)
+        this.#adapter.save(snapshotKey(docId), merged)
+        let foldedBytes = 0
         for (const entry of log) {
-          this.#adapter.remove(logKey(docId, entry.seq));
-          foldedBytes += entry.data.byteLength;
+          this.#adapter.remove(logKey(docId, entry.seq))
+          foldedBytes += entry.data.byteLength
         }
         // Read the head again: an append that ran while we were reading has moved its counter.
-        const after = this.#readHead(docId)!;
-        after.snapshotSeq = throughSeq;
-        after.logCount -= log.length;
-        after.logBytes -= foldedBytes;
-        this.#writeHead(docId, after);
-        return { throughSeq, folded: log.length, snapshotBytes: merged.byteLength };
-      });
+        const after = this.#readHead(docId)!
+        after.snapshotSeq = throughSeq
+        after.logCount -= log.length
+        after.logBytes -= foldedBytes
+        this.#writeHead(docId, after)
+        return { throughSeq, folded: log.length, snapshotBytes: merged.byteLength }
+      })
     } finally {
-      this.#compacting.delete(showDocId(docId));
+      this.#compacting.delete(showDocId(docId))
     }
   }
 
   /** Removes the document's head, snapshot and log; false if there was no such document. */
   deleteDoc(docId: DocId): boolean {
-    checkDocId(docId);
+    checkDocId(docId)
     return this.#adapter.transaction(() => {
-      const existed = this.#adapter.has(headKey(docId));
-      this.#adapter.remove(headKey(docId));
-      this.#adapter.remove(snapshotKey(docId));
-      this.#adapter.removeRange(logPrefix(docId));
-      return existed;
-    });
+      const existed = this.#adapter.has(headKey(docId))
+      this.#adapter.remove(headKey(docId))
+      this.#adapter.remove(snapshotKey(docId))
+      this.#adapter.removeRange(logPrefix(docId))
+      return existed
+    })
   }
 
   hasDoc(docId: DocId): boolean {
-    checkDocId(docId);
-    return this.#adapter.has(headKey(docId));
+    checkDocId(docId)
+    return this.#adapter.has(headKey(docId))
   }
 
   /** Ids of the stored documents that start with `prefix`, part by part, ordered. */
   listDocs(prefix: DocId = []): string[][] {
-    return this.#adapter.listKeys(['head', ...prefix]).map((key) => key.slice(1));
+    return this.#adapter.listKeys(['head', ...prefix]).map((key) => key.slice(1))
   }
 
   /** Sequence counter and log size of a document, or undefined for an unknown one. */
   stats(docId: DocId): DocHead | undefined {
-    checkDocId(docId);
-    return this.#readHead(docId);
+    checkDocId(docId)
+    return this.#readHead(docId)
   }
 
   #shouldCompact(head: DocHead): boolean {
     return (
       (this.#compactAfterUpdates > 0 && head.logCount >= this.#compactAfterUpdates) ||
       (this.#compactAfterBytes > 0 && head.logBytes >= this.#compactAfterBytes)
-    );
+    )
   }
 
   #readLog(docId: DocId): LogEntry[] {
     return namingRecord(docId, () => this.#adapter.loadRange(logPrefix(docId))).map(({ key, data }) => {
-      const seq = Number(key.at(-1));
+      const seq = Number(key.at(-1))
       if (key.length !== docId.length + 3 || !Number.isSafeInteger(seq) || seq <= 0) {
-        throw corrupt(docId, `has a log entry with a malformed key ${JSON.stringify(key)}`);
+        throw corrupt(docId, `has a log entry with a malformed key ${JSON.stringify(key)}`)
       }
-      return { seq, data };
-    });
+      return { seq, data }
+    })
   }
 
   #readSnapshot(docId: DocId): Uint8Array | undefined {
-    return namingRecord(docId, () => this.#adapter.load(snapshotKey(docId)));
+    return namingRecord(docId, () => this.#adapter.load(snapshotKey(docId)))
   }
 
   #readHead(docId: DocId): DocHead | undefined {
-    const bytes = namingRecord(docId, () => this.#adapter.load(headKey(docId)));
-    if (bytes === undefined) return undefined;
-    let head: unknown;
+    const bytes = namingRecord(docId, () => this.#adapter.load(headKey(docId)))
+    if (bytes === undefined) return undefined
+    let head: unknown
     try {
-      head = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+      head = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
     } catch (err) {
-      throw corrupt(docId, `has a head record that is not JSON`, err);
+      throw corrupt(docId, `has a head record that is not JSON`, err)
     }
-    if (!isDocHead(head)) throw corrupt(docId, `has a malformed head record ${JSON.stringify(head)}`);
-    return head;
+    if (!isDocHead(head)) throw corrupt(docId, `has a malformed head record ${JSON.stringify(head)}`)
+    return head
   }
 
   #writeHead(docId: DocId, head: DocHead): void {
-    this.#adapter.save(headKey(docId), Buffer.from(JSON.stringify(head), 'utf8'));
+    this.#adapter.save(headKey(docId), Buffer.from(JSON.stringify(head), 'utf8'))
   }
 }
 
 interface LogEntry {
-  seq: number;
-  data: Uint8Array;
+  seq: number
+  data: Uint8Array
 }
 
 function headKey(docId: DocId): string[] {
-  return ['head', ...docId];
+  return ['head', ...docId]
 }
 
 function snapshotKey(docId: DocId): string[] {
-  return ['snapshot', ...docId];
+  return ['snapshot', ...docId]
 }
 
 function logPrefix(docId: DocId): string[] {
-  return ['log', ...docId, ''];
+  return ['log', ...docId, '']
 }
 
 function logKey(docId: DocId, seq: number): string[] {
-  return [...logPrefix(docId), String(seq).padStart(SEQ_DIGITS, '0')];
+  return [...logPrefix(docId), String(seq).padStart(SEQ_DIGITS, '0')]
 }
 
 /** How messages (and the compacting set) name a doc: JSON, so the parts stay visible and apart. */
 function showDocId(docId: DocId): string {
-  return JSON.stringify(docId);
+  return JSON.stringify(docId)
 }
 
 function isDocHead(value: unknown): value is DocHead {
-  if (typeof value !== 'object' || value === null) return false;
-  const v = value as Record<string, unknown>;
-  return ['seq', 'snapshotSeq', 'logCount', 'logBytes'].every((k) => Number.isSafeInteger(v[k]) && (v[k] as number) >= 0);
+  if (typeof value !== 'object' || value === null) return false
+  const v = value as Record<string, unknown>
+  return ['seq', 'snapshotSeq', 'logCount', 'logBytes'].every((k) => Number.isSafeInteger(v[k]) && (v[k] as number) >= 0)
 }
 
 function checkDocId(docId: DocId): void {
@@ -257,45 +257,45 @@ function checkDocId(docId: DocId): void {
     throw new StoreError(`document id must be a non-empty array of non-empty strings, got ${JSON.stringify(docId)}`, {
       kind: 'invalid-argument',
       code: 'EINVAL',
-    });
+    })
   }
 }
 
 function checkUpdate(docId: DocId, update: Uint8Array): void {
   if (!(update instanceof Uint8Array) || update.byteLength === 0) {
-    throw new StoreError(`update for doc ${showDocId(docId)} must be a non-empty Uint8Array`, { kind: 'invalid-argument', code: 'EINVAL' });
+    throw new StoreError(`update for doc ${showDocId(docId)} must be a non-empty Uint8Array`, { kind: 'invalid-argument', code: 'EINVAL' })
   }
   try {
-    Y.decodeUpdate(update);
+    Y.decodeUpdate(update)
   } catch (err) {
     throw new StoreError(`update for doc ${showDocId(docId)} is not a valid Yjs update: ${(err as Error).message}`, {
       kind: 'invalid-argument',
       code: 'EINVAL',
       cause: err,
-    });
+    })
   }
 }
 
 /** Rewords an adapter's corrupt-record error (which names a raw key) in terms of doc and seq. */
 function namingRecord<T>(docId: DocId, read: () => T): T {
   try {
-    return read();
+    return read()
   } catch (err) {
-    if (!(err instanceof StoreError) || err.kind !== 'corrupt-record' || err.key === undefined) throw err;
-    const space = err.key[0];
-    const what = space === 'log' ? `log entry seq ${Number(err.key.at(-1))}` : space === 'snapshot' ? 'snapshot' : `${space} record`;
+    if (!(err instanceof StoreError) || err.kind !== 'corrupt-record' || err.key === undefined) throw err
+    const space = err.key[0]
+    const what = space === 'log' ? `log entry seq ${Number(err.key.at(-1))}` : space === 'snapshot' ? 'snapshot' : `${space} record`
     throw new StoreError(`doc ${showDocId(docId)} has a corrupted ${what}: ${err.message}`, {
       kind: 'corrupt-record',
       code: 'EIO',
       path: err.path,
       key: err.key,
       cause: err,
-    });
+    })
   }
 }
 
 function corrupt(docId: DocId, what: string, cause?: unknown): StoreError {
-  return new StoreError(`doc ${showDocId(docId)} ${what}`, { kind: 'corrupt-record', code: 'EIO', cause });
+  return new StoreError(`doc ${showDocId(docId)} ${what}`, { kind: 'corrupt-record', code: 'EIO', cause })
 }
 
 /**
@@ -304,24 +304,28 @@ function corrupt(docId: DocId, what: string, cause?: unknown): StoreError {
  * is returned by Yjs without decoding, so a lone log entry is decoded here explicitly.
  */
 function mergeChecked(docId: DocId, snapshot: Uint8Array | undefined, log: LogEntry[]): Uint8Array {
-  const inputs: Array<{ what: string; data: Uint8Array }> = [];
-  if (snapshot !== undefined) inputs.push({ what: 'the snapshot', data: snapshot });
-  for (const entry of log) inputs.push({ what: `log entry seq ${entry.seq}`, data: entry.data });
-  if (inputs.length === 0) return Y.mergeUpdates([]);
-  if (inputs.length === 1 && snapshot === undefined) decodeOrThrow(docId, inputs[0]!);
+  const inputs: Array<{ what: string; data: Uint8Array }> = []
+  if (snapshot !== undefined) inputs.push({ what: 'the snapshot', data: snapshot })
+  for (const entry of log) inputs.push({ what: `log entry seq ${entry.seq}`, data: entry.data })
+  if (inputs.length === 0) return Y.mergeUpdates([])
+  if (inputs.length === 1 && snapshot === undefined) decodeOrThrow(docId, inputs[0]!)
   try {
-    return Y.mergeUpdates(inputs.map((input) => input.data));
+    return Y.mergeUpdates(inputs.map((input) => input.data))
   } catch (err) {
-    for (const input of inputs) decodeOrThrow(docId, input);
-    const seqs = log.length === 0 ? 'none' : `${log[0]!.seq}..${log[log.length - 1]!.seq}`;
-    throw corrupt(docId, `cannot be merged (snapshot ${snapshot === undefined ? 'absent' : 'present'}, log seqs ${seqs}): ${(err as Error).message}`, err);
+    for (const input of inputs) decodeOrThrow(docId, input)
+    const seqs = log.length === 0 ? 'none' : `${log[0]!.seq}..${log[log.length - 1]!.seq}`
+    throw corrupt(
+      docId,
+      `cannot be merged (snapshot ${snapshot === undefined ? 'absent' : 'present'}, log seqs ${seqs}): ${(err as Error).message}`,
+      err,
+    )
   }
 }
 
 function decodeOrThrow(docId: DocId, input: { what: string; data: Uint8Array }): void {
   try {
-    Y.decodeUpdate(input.data);
+    Y.decodeUpdate(input.data)
   } catch (err) {
-    throw corrupt(docId, `has a corrupted ${input.what}: it is not a valid Yjs update (${(err as Error).message})`, err);
+    throw corrupt(docId, `has a corrupted ${input.what}: it is not a valid Yjs update (${(err as Error).message})`, err)
   }
 }

@@ -4,7 +4,7 @@
  */
 
 /** Errno names the FUSE layer can map one to one. */
-export type StoreErrno = 'EIO' | 'ENOSPC' | 'EINVAL' | 'EBUSY' | 'EROFS';
+export type StoreErrno = 'EIO' | 'ENOSPC' | 'EINVAL' | 'EBUSY' | 'EROFS'
 
 export type StoreErrorKind =
   /** the file is not a SQLite database at all */
@@ -27,41 +27,41 @@ export type StoreErrorKind =
   /** the caller passed something the store cannot accept (bad key, bad update, bad hash) */
   | 'invalid-argument'
   /** the store was used after close() */
-  | 'closed';
+  | 'closed'
 
 export interface StoreErrorOptions {
-  kind: StoreErrorKind;
-  code: StoreErrno;
+  kind: StoreErrorKind
+  code: StoreErrno
   /** the database file concerned, when there is one */
-  path?: string;
+  path?: string
   /** the storage key of the record concerned, when there is one */
-  key?: readonly string[];
-  cause?: unknown;
+  key?: readonly string[]
+  cause?: unknown
 }
 
 export class StoreError extends Error {
-  override readonly name = 'StoreError';
-  readonly code: StoreErrno;
-  readonly kind: StoreErrorKind;
-  readonly path: string | undefined;
-  readonly key: readonly string[] | undefined;
+  override readonly name = 'StoreError'
+  readonly code: StoreErrno
+  readonly kind: StoreErrorKind
+  readonly path: string | undefined
+  readonly key: readonly string[] | undefined
 
   constructor(message: string, options: StoreErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = options.code;
-    this.kind = options.kind;
-    this.path = options.path;
-    this.key = options.key;
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = options.code
+    this.kind = options.kind
+    this.path = options.path
+    this.key = options.key
   }
 }
 
 /** better-sqlite3 throws `SqliteError` with an extended result code name in `code`. */
 function sqliteCode(err: unknown): string | undefined {
   if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') {
-    const code = (err as unknown as { code: string }).code;
-    return code.startsWith('SQLITE_') ? code : undefined;
+    const code = (err as unknown as { code: string }).code
+    return code.startsWith('SQLITE_') ? code : undefined
   }
-  return undefined;
+  return undefined
 }
 
 /**
@@ -70,16 +70,16 @@ function sqliteCode(err: unknown): string | undefined {
  * returned as is (a bug in our code should keep its own stack and type).
  */
 export function fromSqliteError(err: unknown, path: string, doing: string): unknown {
-  if (err instanceof StoreError) return err;
-  const code = sqliteCode(err);
-  if (code === undefined) return err;
-  const detail = `${(err as Error).message} (${code})`;
-  const at = `${doing} in ${path}`;
+  if (err instanceof StoreError) return err
+  const code = sqliteCode(err)
+  if (code === undefined) return err
+  const detail = `${(err as Error).message} (${code})`
+  const at = `${doing} in ${path}`
   if (code === 'SQLITE_FULL') {
-    return new StoreError(`disk full while ${at}: ${detail}`, { kind: 'disk-full', code: 'ENOSPC', path, cause: err });
+    return new StoreError(`disk full while ${at}: ${detail}`, { kind: 'disk-full', code: 'ENOSPC', path, cause: err })
   }
   if (code.startsWith('SQLITE_IOERR')) {
-    return new StoreError(`I/O error while ${at}: ${detail}`, { kind: 'io', code: 'EIO', path, cause: err });
+    return new StoreError(`I/O error while ${at}: ${detail}`, { kind: 'io', code: 'EIO', path, cause: err })
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return new StoreError(`database corrupted, found while ${at}: ${detail}`, {
@@ -87,7 +87,7 @@ export function fromSqliteError(err: unknown, path: string, doing: string): unkn
       code: 'EIO',
       path,
       cause: err,
-    });
+    })
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return new StoreError(`database busy (locked by another connection) while ${at}: ${detail}`, {
@@ -95,15 +95,15 @@ export function fromSqliteError(err: unknown, path: string, doing: string): unkn
       code: 'EBUSY',
       path,
       cause: err,
-    });
+    })
   }
   if (code.startsWith('SQLITE_READONLY')) {
-    return new StoreError(`database is read-only while ${at}: ${detail}`, { kind: 'read-only', code: 'EROFS', path, cause: err });
+    return new StoreError(`database is read-only while ${at}: ${detail}`, { kind: 'read-only', code: 'EROFS', path, cause: err })
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM') || code === 'SQLITE_AUTH') {
-    return new StoreError(`cannot open or access the database while ${at}: ${detail}`, { kind: 'io', code: 'EIO', path, cause: err });
+    return new StoreError(`cannot open or access the database while ${at}: ${detail}`, { kind: 'io', code: 'EIO', path, cause: err })
   }
   // Anything else (SQLITE_ERROR, SQLITE_CONSTRAINT, SQLITE_MISUSE, ...) is a bug or an
   // unexpected state, still reported with its file and operation, as EIO.
-  return new StoreError(`SQLite error while ${at}: ${detail}`, { kind: 'io', code: 'EIO', path, cause: err });
+  return new StoreError(`SQLite error while ${at}: ${detail}`, { kind: 'io', code: 'EIO', path, cause: err })
 }

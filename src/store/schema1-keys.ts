@@ -20,35 +20,35 @@ const META_LEADING_PARTS: Readonly<Record<string, number>> = {
   // <path> may hold ':' itself, so only the pair is split off
   'sync-base': 2,
   'sync-base-text': 2,
-};
+}
 
 /** The schema 2 form of a schema 1 key, or undefined when the key is not one schema 1 wrote. */
 export function schema2Key(key: readonly string[]): string[] | undefined {
-  const [space, id, seq] = key;
-  if ((space === 'head' || space === 'snapshot') && key.length === 2) return [space, ...docIdParts(id!)];
-  if (space === 'log' && key.length === 3) return [space, ...docIdParts(id!), '', seq!];
-  if (space === 'kv' && key.length === 2) return [space, ...metaKeyParts(id!)];
-  return undefined;
+  const [space, id, seq] = key
+  if ((space === 'head' || space === 'snapshot') && key.length === 2) return [space, ...docIdParts(id!)]
+  if (space === 'log' && key.length === 3) return [space, ...docIdParts(id!), '', seq!]
+  if (space === 'kv' && key.length === 2) return [space, ...metaKeyParts(id!)]
+  return undefined
 }
 
 /** Schema 1 doc ids joined hex ids with ':'; an id that does not split into non-empty parts stays whole. */
 function docIdParts(id: string): string[] {
-  const parts = id.split(':');
-  return parts.every((part) => part.length > 0) ? parts : [id];
+  const parts = id.split(':')
+  return parts.every((part) => part.length > 0) ? parts : [id]
 }
 
 function metaKeyParts(name: string): string[] {
-  const colon = name.indexOf(':');
-  const leading = colon < 0 ? undefined : META_LEADING_PARTS[name.slice(0, colon)];
-  if (leading === undefined) return [name];
-  const parts: string[] = [];
-  let rest = name;
+  const colon = name.indexOf(':')
+  const leading = colon < 0 ? undefined : META_LEADING_PARTS[name.slice(0, colon)]
+  if (leading === undefined) return [name]
+  const parts: string[] = []
+  let rest = name
   for (let i = 0; i < leading; i++) {
-    const at = rest.indexOf(':');
-    if (at < 0) return [name];
-    parts.push(rest.slice(0, at));
-    rest = rest.slice(at + 1);
+    const at = rest.indexOf(':')
+    if (at < 0) return [name]
+    parts.push(rest.slice(0, at))
+    rest = rest.slice(at + 1)
   }
-  parts.push(rest);
-  return parts;
+  parts.push(rest)
+  return parts
 }

@@ -1,4 +1,4 @@
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /**
  * True iff `bytes` are valid UTF-8 (no overlongs, no encoded surrogates, nothing past U+10FFFF)
@@ -7,11 +7,11 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * binary.
  */
 export function isStrictText(bytes: Uint8Array): boolean {
-  if (bytes.indexOf(0) !== -1) return false;
+  if (bytes.indexOf(0) !== -1) return false
   try {
-    strictUtf8.decode(bytes);
-    return true;
+    strictUtf8.decode(bytes)
+    return true
   } catch {
-    return false;
+    return false
   }
 }

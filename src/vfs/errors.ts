@@ -3,9 +3,31 @@
 // (fuse/errno.ts); anything else thrown is a bug and becomes EIO there, with a log line.
 
 export const ERRNO_CODES = [
-  'EPERM', 'ENOENT', 'EIO', 'EBADF', 'EACCES', 'EBUSY', 'EEXIST', 'EXDEV', 'ENOTDIR', 'EISDIR',
-  'EINVAL', 'EFBIG', 'ENOSPC', 'EROFS', 'ENAMETOOLONG', 'ENOSYS', 'ENOTEMPTY', 'ELOOP', 'ENODATA',
-  'ENOTSUP', 'ERANGE', 'ETIMEDOUT', 'E2BIG', 'EHOSTUNREACH', 'ENOTCONN',
+  'EPERM',
+  'ENOENT',
+  'EIO',
+  'EBADF',
+  'EACCES',
+  'EBUSY',
+  'EEXIST',
+  'EXDEV',
+  'ENOTDIR',
+  'EISDIR',
+  'EINVAL',
+  'EFBIG',
+  'ENOSPC',
+  'EROFS',
+  'ENAMETOOLONG',
+  'ENOSYS',
+  'ENOTEMPTY',
+  'ELOOP',
+  'ENODATA',
+  'ENOTSUP',
+  'ERANGE',
+  'ETIMEDOUT',
+  'E2BIG',
+  'EHOSTUNREACH',
+  'ENOTCONN',
 ] as const
 
 export type ErrnoCode = (typeof ERRNO_CODES)[number]

@@ -12,15 +12,21 @@ test('npm run bench -- --tiny runs every measure and writes its results', { time
   const out = tempDir('bench')
   try {
     const r = await new Promise<{ code: number; stderr: string }>((resolve) =>
-      execFile(process.execPath, [path.join(REPO, 'dist/scripts/bench/run.js'), '--tiny', '--out', out], { cwd: REPO, timeout: 280_000 }, (err, _o, stderr) =>
-        resolve({ code: err ? 1 : 0, stderr }),
+      execFile(
+        process.execPath,
+        [path.join(REPO, 'dist/scripts/bench/run.js'), '--tiny', '--out', out],
+        { cwd: REPO, timeout: 280_000 },
+        (err, _o, stderr) => resolve({ code: err ? 1 : 0, stderr }),
       ),
     )
     assert.equal(r.code, 0, r.stderr)
     const files = readdirSync(out)
     const json = files.find((f) => f.endsWith('.json'))
     assert.ok(json, `results JSON in ${files.join(', ')}`)
-    assert.ok(files.some((f) => f.endsWith('.md')), 'a markdown table')
+    assert.ok(
+      files.some((f) => f.endsWith('.md')),
+      'a markdown table',
+    )
     const text = readFileSync(path.join(out, json!), 'utf8')
     for (const target of ['tmpfs', 'bare', 'meshfs-ns']) assert.match(text, new RegExp(`"${target}"`), target)
   } finally {

@@ -44,7 +44,12 @@ test('a reader at the end waits for the next line; nothing waits for a reader', 
   // A million lines with nobody reading: bounded memory, appends never block.
   const big = new EventLog(1 << 16)
   for (let i = 0; i < 100_000; i++) big.append(`{"n":${i}}`)
-  assert.ok(big.read(big.size - 12, 12).data.toString().endsWith('{"n":99999}\n'))
+  assert.ok(
+    big
+      .read(big.size - 12, 12)
+      .data.toString()
+      .endsWith('{"n":99999}\n'),
+  )
 })
 
 test('the hub starts a costly source with its first subscriber and stops it with the last', () => {

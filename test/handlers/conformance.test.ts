@@ -35,19 +35,27 @@ function replicated(store: ReturnType<typeof openMemoryStore>) {
   return new ReplicatedHandler(replica, { removeNamespace: async () => {} })
 }
 
-runHandlerConformance('replicated (memory store)', async () => {
-  const store = openMemoryStore()
-  return { handler: replicated(store), cleanup: async () => store.close() }
-}, { atime: false })
+runHandlerConformance(
+  'replicated (memory store)',
+  async () => {
+    const store = openMemoryStore()
+    return { handler: replicated(store), cleanup: async () => store.close() }
+  },
+  { atime: false },
+)
 
-runHandlerConformance('replicated (SQLite store)', async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfs-conf-db-'))
-  const store = openLocalStore(dir)
-  return {
-    handler: replicated(store),
-    cleanup: async () => {
-      store.close()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
-}, { atime: false })
+runHandlerConformance(
+  'replicated (SQLite store)',
+  async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfs-conf-db-'))
+    const store = openLocalStore(dir)
+    return {
+      handler: replicated(store),
+      cleanup: async () => {
+        store.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  },
+  { atime: false },
+)

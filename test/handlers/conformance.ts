@@ -9,7 +9,6 @@ import type { Handler, OpenFlags } from '../../src/vfs/handler.js'
 const RW: OpenFlags = { read: true, write: true, append: false, truncate: false }
 const RO: OpenFlags = { read: true, write: false, append: false, truncate: false }
 
-
 async function write(h: Handler, path: string, text: string): Promise<void> {
   const f = await h.create!(path, 0o644, RW)
   await f.write!(Buffer.from(text), 0)

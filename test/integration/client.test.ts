@@ -38,7 +38,10 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     assert.deepEqual(await a.getNamespace('team'), team)
     assert.deepEqual(await a.getNamespace(team.id), team)
     assert.ok((await a.listNamespaces()).some((n) => n.id === team.id))
-    assert.deepEqual((await a.listNamespacesForApplication('chat')).map((n) => n.id), [team.id])
+    assert.deepEqual(
+      (await a.listNamespacesForApplication('chat')).map((n) => n.id),
+      [team.id],
+    )
     assert.deepEqual(await a.listNamespacesForApplication('other'), [])
     const me = await a.getNamespaceIdentity('team')
     assert.equal(me.role, 'admin')
@@ -48,7 +51,10 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     await a.createGroupInNamespace('team', 'g1')
     const g2 = await a.createGroupInNamespace('team', 'g2')
     assert.equal((await a.nestGroup('team', 'g1', 'g2')).path, '/g1/g2')
-    assert.deepEqual((await a.listSubgroups('team', 'g1')).map((g) => g.id), [g2.id])
+    assert.deepEqual(
+      (await a.listSubgroups('team', 'g1')).map((g) => g.id),
+      [g2.id],
+    )
     assert.equal((await a.unnestGroup('team', g2.id)).path, '/g2')
     assert.deepEqual((await a.listNamespaceGroups('team')).map((g) => g.path).sort(), ['/', '/g1', '/g2'])
 
@@ -57,7 +63,10 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     assert.equal(status.nodeId, me.publicKey)
     assert.match(status.url, /^ws:\/\/127\.0\.0\.1:\d+$/)
     const mounts = await a.listMounts()
-    assert.deepEqual(mounts.filter((m) => m.path === '/' || m.path === '/team').map((m) => m.path), ['/', '/team'])
+    assert.deepEqual(
+      mounts.filter((m) => m.path === '/' || m.path === '/team').map((m) => m.path),
+      ['/', '/team'],
+    )
     const clientToken = await a.createClientToken('team', { expires: '1h', readOnly: true })
     assert.equal(clientToken.namespace, team.id)
     assert.equal(clientToken.readOnly, true)
@@ -65,8 +74,14 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     const joined = await b.joinNamespace(invitation)
     assert.equal(joined.id, team.id)
     const bKey = (await b.status()).nodeId
-    await waitFor(async () => (await a.listMembers('team')).some((m) => m.publicKey === bKey && m.leftMs === undefined), { what: 'A to list B as a member', timeoutMs: SYNC_MS })
-    await waitFor(async () => (await a.getPeers('team')).some((p) => p.key === bKey && p.connected), { what: 'A to see B connected', timeoutMs: SYNC_MS })
+    await waitFor(async () => (await a.listMembers('team')).some((m) => m.publicKey === bKey && m.leftMs === undefined), {
+      what: 'A to list B as a member',
+      timeoutMs: SYNC_MS,
+    })
+    await waitFor(async () => (await a.getPeers('team')).some((p) => p.key === bKey && p.connected), {
+      what: 'A to see B connected',
+      timeoutMs: SYNC_MS,
+    })
 
     // Events and notify: B subscribes; A notifies B and changes the namespace.
     const events = await b.subscribeNamespace('team')
@@ -76,7 +91,10 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     })()
     try {
       assert.equal(await a.notify('team', bKey.slice(0, 10), 'hello B'), bKey)
-      await waitFor(() => seen.some((e) => e.type === 'notify' && e.data === 'hello B' && e.from === me.publicKey), { what: 'the notify on B', timeoutMs: SYNC_MS })
+      await waitFor(() => seen.some((e) => e.type === 'notify' && e.data === 'hello B' && e.from === me.publicKey), {
+        what: 'the notify on B',
+        timeoutMs: SYNC_MS,
+      })
       await a.createGroupInNamespace('team', 'from-a')
       await waitFor(() => seen.some((e) => e.type === 'put' && e.path === '/from-a'), { what: 'the new group on B', timeoutMs: SYNC_MS })
     } finally {
@@ -86,14 +104,20 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
 
     // Roles.
     assert.equal((await a.grantRole('team', bKey, 'admin')).role, 'admin')
-    await waitFor(async () => (await b.getNamespaceIdentity('team')).role === 'admin', { what: 'B to see itself admin', timeoutMs: SYNC_MS })
+    await waitFor(async () => (await b.getNamespaceIdentity('team')).role === 'admin', {
+      what: 'B to see itself admin',
+      timeoutMs: SYNC_MS,
+    })
 
     // Sync targets (local).
     await a.createNamespace('files', { alias: 'mirror' })
     const enabled = await a.enableSyncTarget('team', 'local', 'simplex', { targetNamespace: 'mirror' })
     assert.equal(enabled.targets.length, 1)
     assert.equal(enabled.targets[0]!.type, 'simplex')
-    assert.deepEqual((await a.getSyncConfiguration('team')).targets.map((t) => t.targetNamespace), ['mirror'])
+    assert.deepEqual(
+      (await a.getSyncConfiguration('team')).targets.map((t) => t.targetNamespace),
+      ['mirror'],
+    )
     assert.equal((await a.disableSyncTarget('team', 'local', 'mirror')).targets.length, 0)
     assert.equal((await a.deleteNamespace('mirror', { force: true })).alias, 'mirror')
 
@@ -106,5 +130,10 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
     await rejectsCode(connect({ dataDir: '/nonexistent' }).listNamespaces(), 'ENOTCONN', { type: MeshfsError })
 
     const methods = Object.getOwnPropertyNames(MeshfsClient.prototype).filter((m) => m !== 'constructor')
-    assert.deepEqual(methods.filter((m) => !called.has(m)), [], 'every client method is exercised here')
-  }))
+    assert.deepEqual(
+      methods.filter((m) => !called.has(m)),
+      [],
+      'every client method is exercised here',
+    )
+  }),
+)

@@ -43,7 +43,11 @@ function follow(cmd: string[]): { proc: ChildProcess; output: () => string; stop
 }
 
 /** Collect a subscription's events in the background until `stop`. */
-function collect(it: AsyncIterableIterator<NamespaceEvent>): { events: NamespaceEvent[]; stop: () => Promise<void>; failure: () => unknown } {
+function collect(it: AsyncIterableIterator<NamespaceEvent>): {
+  events: NamespaceEvent[]
+  stop: () => Promise<void>
+  failure: () => unknown
+} {
   const events: NamespaceEvent[] = []
   let failure: unknown
   const done = (async () => {
@@ -109,7 +113,8 @@ describe('control faces', () => {
       // Bad arguments: clear errors from the client (typed) and the CLI (exit 2).
       await rejectsCode(client.getNamespace('nope'), 'ENOENT', { type: MeshfsError, message: /nope/ })
       await rejectsCode(client.subscribeNamespace('nope'), 'ENOENT', { type: MeshfsError })
-    }))
+    }),
+  )
 
   test('events: the client and the events file see local changes as they happen', { timeout: TEST_TIMEOUT }, () =>
     withCluster(async (c) => {
@@ -122,51 +127,79 @@ describe('control faces', () => {
         await ok(`echo one > ${q(ns)}/a.txt`)
         await waitFor(() => sub.events.some((e) => e.type === 'put' && e.path === '/a.txt'), { what: 'put /a.txt', timeoutMs: SYNC_MS })
         await ok(`mkdir ${q(ns)}/g`)
-        await waitFor(() => sub.events.some((e) => e.type === 'put' && e.path === '/g' && e.kind === 'group'), { what: 'put /g', timeoutMs: SYNC_MS })
+        await waitFor(() => sub.events.some((e) => e.type === 'put' && e.path === '/g' && e.kind === 'group'), {
+          what: 'put /g',
+          timeoutMs: SYNC_MS,
+        })
         await ok(`mv ${q(ns)}/a.txt ${q(ns)}/g/`)
-        await waitFor(() => sub.events.some((e) => e.type === 'move' && e.from === '/a.txt' && e.to === '/g/a.txt'), { what: 'move', timeoutMs: SYNC_MS })
+        await waitFor(() => sub.events.some((e) => e.type === 'move' && e.from === '/a.txt' && e.to === '/g/a.txt'), {
+          what: 'move',
+          timeoutMs: SYNC_MS,
+        })
         await ok(`rm -r ${q(ns)}/g`)
         await waitFor(() => sub.events.some((e) => e.type === 'remove' && e.path === '/g'), { what: 'remove /g', timeoutMs: SYNC_MS })
         // `cat` of the events file is still running (blocked reads) and saw the same events.
         await waitFor(() => cat.output().includes('"type":"move"'), { what: 'cat of events to show the move', timeoutMs: SYNC_MS })
         assert.equal(cat.proc.exitCode, null, `cat ended: ${cat.output()}`)
-        const lines = cat.output().trim().split('\n').map((l) => JSON.parse(l) as { type: string; seq?: number })
+        const lines = cat
+          .output()
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { type: string; seq?: number })
         assert.equal(lines[0]!.type, 'stream')
-        for (const want of ['put', 'move', 'remove']) assert.ok(lines.some((l) => l.type === want), `${want} in ${cat.output()}`)
+        for (const want of ['put', 'move', 'remove'])
+          assert.ok(
+            lines.some((l) => l.type === want),
+            `${want} in ${cat.output()}`,
+          )
       } finally {
         await sub.stop()
         await cat.stop()
       }
       assert.equal(sub.failure(), undefined)
-    }))
+    }),
+  )
 
-  test('two nodes: join through .meshfs/join; tail -f and the client see remote changes and the member joining', { timeout: TEST_TIMEOUT }, () =>
-    withCluster(async (c) => {
-      const a = await c.start(LISTEN)
-      const b = await c.start(LISTEN)
-      await ok(`mkdir ${q(path.join(a.mnt, 'team'))}`)
-      const sub = collect(await connect({ dataDir: a.data }).subscribeNamespace('team'))
-      let tail: ReturnType<typeof follow> | undefined
-      try {
-        const token = file(a, 'ns/team/invite').trim()
-        await ok(`echo ${q(token)} > ${q(path.join(b.mnt, '.meshfs/join'))}`)
-        await waitPresent(path.join(b.mnt, 'team'))
-        const bKey = file(b, 'ns/team/identity').trim()
-        await waitFor(() => sub.events.some((e) => e.type === 'member-joined' && e.member === bKey), { what: 'member-joined on A', timeoutMs: SYNC_MS })
+  test(
+    'two nodes: join through .meshfs/join; tail -f and the client see remote changes and the member joining',
+    { timeout: TEST_TIMEOUT },
+    () =>
+      withCluster(async (c) => {
+        const a = await c.start(LISTEN)
+        const b = await c.start(LISTEN)
+        await ok(`mkdir ${q(path.join(a.mnt, 'team'))}`)
+        const sub = collect(await connect({ dataDir: a.data }).subscribeNamespace('team'))
+        let tail: ReturnType<typeof follow> | undefined
+        try {
+          const token = file(a, 'ns/team/invite').trim()
+          await ok(`echo ${q(token)} > ${q(path.join(b.mnt, '.meshfs/join'))}`)
+          await waitPresent(path.join(b.mnt, 'team'))
+          const bKey = file(b, 'ns/team/identity').trim()
+          await waitFor(() => sub.events.some((e) => e.type === 'member-joined' && e.member === bKey), {
+            what: 'member-joined on A',
+            timeoutMs: SYNC_MS,
+          })
 
-        tail = follow(['tail', '-f', '-n', '1', path.join(b.mnt, '.meshfs/ns/team/events')])
-        await waitFor(() => tail!.output().trim().length > 0, { what: 'tail to print the last line', timeoutMs: SYNC_MS })
-        await ok(`echo hello > ${q(path.join(a.mnt, 'team/hello.txt'))}`)
-        await waitFor(() => /"type":"put","path":"\/hello.txt"/.test(tail!.output()), { what: 'tail -f on B to show the put made on A', timeoutMs: SYNC_MS })
-        await ok(`echo more >> ${q(path.join(b.mnt, 'team/hello.txt'))}`)
-        await waitFor(() => sub.events.filter((e) => e.type === 'put' && e.path === '/hello.txt').length >= 2, { what: 'the client on A to see B\'s edit', timeoutMs: SYNC_MS })
-      } finally {
-        await sub.stop()
-        await tail?.stop()
-      }
-    }))
+          tail = follow(['tail', '-f', '-n', '1', path.join(b.mnt, '.meshfs/ns/team/events')])
+          await waitFor(() => tail!.output().trim().length > 0, { what: 'tail to print the last line', timeoutMs: SYNC_MS })
+          await ok(`echo hello > ${q(path.join(a.mnt, 'team/hello.txt'))}`)
+          await waitFor(() => /"type":"put","path":"\/hello.txt"/.test(tail!.output()), {
+            what: 'tail -f on B to show the put made on A',
+            timeoutMs: SYNC_MS,
+          })
+          await ok(`echo more >> ${q(path.join(b.mnt, 'team/hello.txt'))}`)
+          await waitFor(() => sub.events.filter((e) => e.type === 'put' && e.path === '/hello.txt').length >= 2, {
+            what: "the client on A to see B's edit",
+            timeoutMs: SYNC_MS,
+          })
+        } finally {
+          await sub.stop()
+          await tail?.stop()
+        }
+      }),
+  )
 
-  test('the README\'s client example is the file the tests run, and it runs as written', { timeout: TEST_TIMEOUT }, () =>
+  test("the README's client example is the file the tests run, and it runs as written", { timeout: TEST_TIMEOUT }, () =>
     withCluster(async (c) => {
       const example = path.join(REPO, 'scripts/examples/client.mjs')
       const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8')
@@ -178,5 +211,6 @@ describe('control faces', () => {
       assert.match(out, /^event: put \/drafts\/today$/m)
       assert.match(out, /^a typed error: ENOENT$/m)
       assert.match(out, /^deleted journal$/m)
-    }))
+    }),
+  )
 })

@@ -38,16 +38,27 @@ describe('kill -9 of the daemon loses no fsync-acknowledged write', () => {
     const inFlight = { gen: 0, files: 2, lines: 2 }
     assert.deepEqual(run(new Map(good).set(fileName(0, 2), Buffer.alloc(0)), inFlight), [])
     assert.deepEqual(run(new Map(good).set(fileName(0, 2), fileContent(0, 2)), inFlight), [])
-    assert.match(run(new Map(good).set(fileName(0, 2), fileContent(0, 2).subarray(0, 3)), inFlight).join('\n'), /in flight at the kill\) is torn/)
+    assert.match(
+      run(new Map(good).set(fileName(0, 2), fileContent(0, 2).subarray(0, 3)), inFlight).join('\n'),
+      /in flight at the kill\) is torn/,
+    )
     // Later checks hold earlier states fixed: a file seen once must not change or vanish.
     const model = new CrashModel()
-    assert.deepEqual(model.check(acks, [...good.keys()], (n) => good.get(n)), [])
+    assert.deepEqual(
+      model.check(acks, [...good.keys()], (n) => good.get(n)),
+      [],
+    )
     const later = new Map(good)
     later.delete(fileName(0, 0))
-    assert.match(model.check(undefined, [...later.keys()], (n) => later.get(n)).join('\n'), /f-0-0 \(seen after an earlier restart\) is missing/)
+    assert.match(
+      model.check(undefined, [...later.keys()], (n) => later.get(n)).join('\n'),
+      /f-0-0 \(seen after an earlier restart\) is missing/,
+    )
   })
 
-  test(`${KILLS} SIGKILLs at random moments (seed ${SEED}); remount on the same data; every acknowledged write is there, exactly`, { timeout: 180_000 }, async (t) => {
+  test(`${KILLS} SIGKILLs at random moments (seed ${SEED}); remount on the same data; every acknowledged write is there, exactly`, {
+    timeout: 180_000,
+  }, async (t) => {
     t.diagnostic(`seed ${SEED} (replay: MESHFS_CRASH_SEED=${SEED}, or node dist/scripts/crash-loop.js --seed ${SEED})`)
     const lines: string[] = []
     const result = await runCrashLoop({ kills: KILLS, seed: SEED, report: (l) => lines.push(l) })

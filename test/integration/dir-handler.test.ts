@@ -43,7 +43,9 @@ describe('dir handler on a real mount', () => {
   })
 
   test('symlinks that point out of the folder are refused: absolute, relative, and through a directory link', async () => {
-    await ok(`ln -s ${top}/outside/secret ${host}/abs && ln -s ../outside/secret ${host}/rel && ln -s ${top}/outside ${host}/dirlink && ln -s sub/in ${host}/good`)
+    await ok(
+      `ln -s ${top}/outside/secret ${host}/abs && ln -s ../outside/secret ${host}/rel && ln -s ${top}/outside ${host}/dirlink && ln -s sub/in ${host}/good`,
+    )
     for (const link of ['abs', 'rel']) {
       const r = await sh(`cat ${node.mnt}/host/${link}`)
       assert.notEqual(r.code, 0, `${link} must not be readable`)

@@ -61,11 +61,14 @@ class Terminal {
   async waitExit(what: string, timeoutMs = 10_000): Promise<void> {
     let last = ''
     try {
-      await waitFor(async () => {
-        if (!(await this.alive())) return true
-        last = await this.screen()
-        return false
-      }, { what, timeoutMs })
+      await waitFor(
+        async () => {
+          if (!(await this.alive())) return true
+          last = await this.screen()
+          return false
+        },
+        { what, timeoutMs },
+      )
     } catch (err) {
       throw new Error(`${(err as Error).message}; the screen shows:\n${last}`)
     }
@@ -127,7 +130,7 @@ describe('editors and atomic saves in a replicated namespace', () => {
     const id = await idOf(file)
     await ok(`cd ${q(dir)} && ${VIM} -es -c '%s/beta/BETA/' -c 'wq' keep.txt`)
     assert.equal(readFileSync(file, 'utf8'), 'alpha\nBETA\n')
-    assert.equal(await idOf(file), id, 'vim\'s save (rename to keep.txt~, new keep.txt) must apply the content to the same resource')
+    assert.equal(await idOf(file), id, "vim's save (rename to keep.txt~, new keep.txt) must apply the content to the same resource")
   })
 
   test('vim in a terminal: type text, the swap file is there while editing, :wq saves', async () => {
@@ -206,7 +209,7 @@ describe('editors and atomic saves in a replicated namespace', () => {
     const { dir, file } = await fresh('conf.ini', '[a]\nkey = old\nother = 1\n')
     await ok(`sed -i 's/old/new/' ${q(file)}`)
     assert.equal(readFileSync(file, 'utf8'), '[a]\nkey = new\nother = 1\n')
-    assert.equal(await listing(dir), 'conf.ini\n', 'sed\'s temp file is gone')
+    assert.equal(await listing(dir), 'conf.ini\n', "sed's temp file is gone")
   })
 
   test('sed -i keeps the resource id', async () => {
@@ -245,7 +248,10 @@ fs.closeSync(fd)
 fs.renameSync(tmp, target)
 EOF`
 
-  for (const [who, save] of [['Python', PY_SAVE], ['Node', NODE_SAVE]] as const) {
+  for (const [who, save] of [
+    ['Python', PY_SAVE],
+    ['Node', NODE_SAVE],
+  ] as const) {
     test(`${who}: write temp + fsync + rename over the target saves the exact content`, async () => {
       const { dir, file } = await fresh('data.json', '{"v": 1}\n')
       await ok(save(file, '{"v": 2, "note": "saved atomically"}\n'))
@@ -274,7 +280,8 @@ EOF`
     assert.equal(await listing(dir), '.#foo\n.foo.swp\n4913\nfoo\nfoo~\n')
     // Kept on this node only (DESIGN: "Editor junk stays local"): not resources of the namespace.
     await idOf(path.join(dir, 'foo'))
-    for (const name of junk) assert.match((await sh(`getfattr -n user.meshfs.id ${q(path.join(dir, name))}`)).stderr, /No such attribute/, name)
+    for (const name of junk)
+      assert.match((await sh(`getfattr -n user.meshfs.id ${q(path.join(dir, name))}`)).stderr, /No such attribute/, name)
     await ok(`cd ${q(dir)} && mv foo~ foo.bak && mv 4913 4913.x && rm .foo.swp`)
     assert.equal(readFileSync(path.join(dir, 'foo.bak'), 'utf8'), 'junk foo~\nmore\n')
     await ok(`cd ${q(dir)} && rm foo.bak 4913.x .#foo`)

@@ -46,7 +46,11 @@ open('${root}/${name}.sha', 'w').write(__import__('hashlib').sha256(data).hexdig
     node = await startMount(['--data', data], { root })
     try {
       for (const name of acknowledged) {
-        assert.equal((await ok(`sha256sum < ${node.mnt}/ns/${name}`)).split(' ')[0], (await ok(`cat ${root}/${name}.sha`)).trim(), `${name} after restart`)
+        assert.equal(
+          (await ok(`sha256sum < ${node.mnt}/ns/${name}`)).split(' ')[0],
+          (await ok(`cat ${root}/${name}.sha`)).trim(),
+          `${name} after restart`,
+        )
       }
       assert.equal(await ok(`cat ${node.mnt}/ns/after.txt`), 'after\n')
     } finally {

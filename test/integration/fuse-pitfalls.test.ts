@@ -29,7 +29,7 @@ describe('fuse-native pitfalls', () => {
     }
   })
 
-  test('an op slower than fuse-native\'s default 15 s still succeeds (the timeout is set explicitly)', { timeout: 60_000 }, async () => {
+  test("an op slower than fuse-native's default 15 s still succeeds (the timeout is set explicitly)", { timeout: 60_000 }, async () => {
     const node = await startMount(['--handler', probe('?slowMs=16000')])
     try {
       const started = Date.now()
@@ -107,14 +107,21 @@ describe('fuse-native pitfalls', () => {
   test('touch -d, cp -p, tar x and rsync -a keep mtimes (through the dir handler, which stores them as given)', async () => {
     const root = tempDir('mtimes')
     try {
-      await ok(`mkdir ${root}/src ${root}/host && cd ${root}/src && echo a > a && mkdir d && echo b > d/b && TZ=UTC touch -d '2001-02-03 04:05:06' a d/b d && tar cf ${root}/src.tar .`)
+      await ok(
+        `mkdir ${root}/src ${root}/host && cd ${root}/src && echo a > a && mkdir d && echo b > d/b && TZ=UTC touch -d '2001-02-03 04:05:06' a d/b d && tar cf ${root}/src.tar .`,
+      )
       const node = await startMount(['--handler', `/host=dir:${root}/host`])
       try {
         const at = `${node.mnt}/host`
         await ok(`touch ${at}/f && TZ=UTC touch -d '2001-02-03 04:05:06' ${at}/f`)
-        await ok(`cp -p ${root}/src/a ${at}/cp-p && mkdir ${at}/tar && tar xf ${root}/src.tar -C ${at}/tar && rsync -a ${root}/src/ ${at}/rsync/`)
+        await ok(
+          `cp -p ${root}/src/a ${at}/cp-p && mkdir ${at}/tar && tar xf ${root}/src.tar -C ${at}/tar && rsync -a ${root}/src/ ${at}/rsync/`,
+        )
         const mtimes = await ok(`cd ${at} && stat -c '%n %Y' f cp-p tar/a tar/d tar/d/b rsync/a rsync/d rsync/d/b`)
-        assert.equal(mtimes, ['f', 'cp-p', 'tar/a', 'tar/d', 'tar/d/b', 'rsync/a', 'rsync/d', 'rsync/d/b'].map((n) => `${n} 981173106\n`).join(''))
+        assert.equal(
+          mtimes,
+          ['f', 'cp-p', 'tar/a', 'tar/d', 'tar/d/b', 'rsync/a', 'rsync/d', 'rsync/d/b'].map((n) => `${n} 981173106\n`).join(''),
+        )
         // And the host folder holds them, so it was the utimens that set them.
         assert.equal(await ok(`stat -c %Y ${root}/host/tar/d/b`), '981173106\n')
         // rsync finds nothing left to do, mtimes included.
@@ -132,7 +139,7 @@ describe('per-open direct_io (OpenFile.directIo)', () => {
   const stream = `/stream=module:${path.join(FIXTURES, 'stream-handler.js')}`
   const readLog = async (mnt: string) => (await ok(`cat ${mnt}/stream/log`)).split('\n').filter(Boolean)
 
-  test('a direct_io file of size 0 streams: cat gets each line as it is produced, every read with the caller\'s own offset and length', async () => {
+  test("a direct_io file of size 0 streams: cat gets each line as it is produced, every read with the caller's own offset and length", async () => {
     const node = await startMount(['--handler', stream])
     try {
       assert.equal(await ok(`stat -c %s ${node.mnt}/stream/ticks`), '0\n', 'the page cache would answer end of file at once')
@@ -159,7 +166,10 @@ describe('per-open direct_io (OpenFile.directIo)', () => {
       // cat asks for 128 KiB at a time; each read reached the handler at cat's own offset,
       // one line after another, and the sixth found the end.
       const reads = (await readLog(node.mnt)).filter((l) => l.startsWith('ticks '))
-      assert.deepEqual(reads.map((l) => Number(l.split(' ')[1])), [0, 7, 14, 21, 28, 35])
+      assert.deepEqual(
+        reads.map((l) => Number(l.split(' ')[1])),
+        [0, 7, 14, 21, 28, 35],
+      )
       const lengths = new Set(reads.map((l) => Number(l.split(' ')[2])))
       assert.equal(lengths.size, 1, `every read asked for cat's buffer size: ${[...lengths].join(', ')}`)
       assert.ok([...lengths][0]! > 4096, 'not cut down to the size of 0 nor to a page')
@@ -208,7 +218,7 @@ describe('per-open direct_io (OpenFile.directIo)', () => {
         await waitFor(async () => (await readLog(node.mnt)).includes('held waiting'), { what: 'the read of /held to wait' })
         assert.equal(await ok(`ls ${node.mnt}/stream`), 'cached\ngate\nheld\nlog\nticks\n')
         assert.equal(await ok(`stat -c %s ${node.mnt}/stream/cached`), '8192\n')
-        assert.equal((await ok(`head -c 5 ${node.mnt}/stream/cached`)), 'ccccc')
+        assert.equal(await ok(`head -c 5 ${node.mnt}/stream/cached`), 'ccccc')
         await ok(`echo hi > ${node.mnt}/alive && cat ${node.mnt}/alive`)
         assert.equal(out, '', 'cat is still waiting')
         assert.equal(cat.exitCode, null)

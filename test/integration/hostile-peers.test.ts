@@ -70,7 +70,7 @@ test('thousands of random and truncated frames close their connections; the node
     await ok(`mkdir ${node.mnt}/ns && echo ok > ${node.mnt}/ns/f`)
     const url = statusOf(node.mnt).url
     let seed = 12345
-    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32)
+    const rand = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32
     const frames: Uint8Array[] = []
     for (let i = 0; i < 3000; i++) {
       const bytes = new Uint8Array(Math.floor(rand() * 64))

@@ -6,14 +6,18 @@ import { test } from 'node:test'
 import { ok, startMount, tempDir } from '../support/harness.js'
 
 function peakRssKiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'))!
   return Number(line.split(/\s+/)[1])
 }
 
 /** Writing or hashing 1 GiB through the mount: ~20 s on an idle machine, much more on a busy one. */
 const BIG_MS = 240_000
 
-test('a 1 GiB file is written, read back exactly, survives a restart, and is never held in memory whole', { timeout: 900_000 }, async () => {
+test('a 1 GiB file is written, read back exactly, survives a restart, and is never held in memory whole', {
+  timeout: 900_000,
+}, async () => {
   const root = tempDir('large')
   let node = await startMount([], { root })
   const m = () => node.mnt

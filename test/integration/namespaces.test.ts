@@ -34,8 +34,14 @@ describe('namespaces and groups on a real mount', () => {
       assert.equal(await idOf(`${m}/team/design`), design)
       assert.equal(await ok(`cat ${m}/team/design/icons/logo.svg`), 'logo\n')
 
-      const groups = JSON.parse((await runCli(['group', 'list', 'team', '--data', node.data, '--json'])).stdout) as Array<{ id: string; path: string }>
-      assert.deepEqual(groups.map((g) => g.path), ['/', '/design', '/design/icons', '/ops'])
+      const groups = JSON.parse((await runCli(['group', 'list', 'team', '--data', node.data, '--json'])).stdout) as Array<{
+        id: string
+        path: string
+      }>
+      assert.deepEqual(
+        groups.map((g) => g.path),
+        ['/', '/design', '/design/icons', '/ops'],
+      )
       assert.equal(groups.find((g) => g.path === '/design')!.id, design)
     } finally {
       await node.stop()
@@ -46,7 +52,9 @@ describe('namespaces and groups on a real mount', () => {
     const node = await startMount()
     try {
       const m = node.mnt
-      await ok(`mkdir ${m}/a ${m}/b && mkdir -p ${m}/a/g/sub ${m}/a/empty ${m}/a/full && echo x > ${m}/a/full/f && echo moved > ${m}/a/file`)
+      await ok(
+        `mkdir ${m}/a ${m}/b && mkdir -p ${m}/a/g/sub ${m}/a/empty ${m}/a/full && echo x > ${m}/a/full/f && echo moved > ${m}/a/file`,
+      )
       const into = await sh(`mv ${m}/a/g ${m}/a/g/sub/`)
       assert.notEqual(into.code, 0)
       assert.match(into.stderr, /Invalid argument|cannot move .* to a subdirectory of itself/)
@@ -71,15 +79,32 @@ describe('namespaces and groups on a real mount', () => {
     const node = await startMount()
     const cli = (...args: string[]) => runCli([...args, '--data', node.data])
     try {
-      const created = await cli('ns', 'create', 'chat', '--app', 'chat-app', '--upgrade-policy', 'coordinated', '--description', 'talk', '--json')
+      const created = await cli(
+        'ns',
+        'create',
+        'chat',
+        '--app',
+        'chat-app',
+        '--upgrade-policy',
+        'coordinated',
+        '--description',
+        'talk',
+        '--json',
+      )
       assert.equal(created.code, 0, created.stderr)
       const info = JSON.parse(created.stdout)
       assert.equal(info.alias, 'chat')
       assert.equal(await ok(`getfattr -n user.meshfs.upgrade_policy --only-values ${node.mnt}/chat`), 'coordinated')
       assert.equal(JSON.parse((await cli('ns', 'get', info.id, '--json')).stdout).description, 'talk')
       await ok(`mkdir ${node.mnt}/docs`)
-      assert.deepEqual(JSON.parse((await cli('ns', 'list', '--app', 'chat-app', '--json')).stdout).map((n: { alias: string }) => n.alias), ['chat'])
-      assert.match((await cli('ns', 'list')).stdout, /^ID +PATH +APPLICATION +POLICY\n.*chat +chat-app +coordinated\n.*docs +files +lazy-on-access\n$/)
+      assert.deepEqual(
+        JSON.parse((await cli('ns', 'list', '--app', 'chat-app', '--json')).stdout).map((n: { alias: string }) => n.alias),
+        ['chat'],
+      )
+      assert.match(
+        (await cli('ns', 'list')).stdout,
+        /^ID +PATH +APPLICATION +POLICY\n.*chat +chat-app +coordinated\n.*docs +files +lazy-on-access\n$/,
+      )
 
       for (const [args, reason] of [
         [['ns', 'create', 'x', '--upgrade-policy', 'sometimes'], /unknown upgrade policy "sometimes"/],
@@ -102,7 +127,10 @@ describe('namespaces and groups on a real mount', () => {
       await cli('group', 'create', 'chat', 'archive')
       assert.equal((await cli('group', 'nest', 'chat', 'archive', g.id)).code, 0)
       assert.equal(await idOf(`${node.mnt}/chat/archive/rooms`), g.id)
-      assert.deepEqual(JSON.parse((await cli('group', 'subgroups', 'chat', 'archive/rooms', '--json')).stdout).map((x: { path: string }) => x.path), ['/archive/rooms/general'])
+      assert.deepEqual(
+        JSON.parse((await cli('group', 'subgroups', 'chat', 'archive/rooms', '--json')).stdout).map((x: { path: string }) => x.path),
+        ['/archive/rooms/general'],
+      )
       await cli('group', 'unnest', 'chat', g.id)
       assert.equal(await ok(`ls ${node.mnt}/chat`), 'archive\nrooms\n')
       assert.match((await cli('group', 'nest', 'chat', 'rooms/general', 'rooms')).stderr, /EINVAL|itself/)
@@ -141,14 +169,20 @@ describe('namespaces and groups on a real mount', () => {
     let before: string
     try {
       const m = first.mnt
-      await ok(`mkdir ${m}/keep && cd ${m}/keep && mkdir -p a/b c && echo one > a/b/f && head -c 5000 /dev/urandom > c/bin && mv a c/ && ln -s c/a/b/f link && chmod 600 c/a/b/f`)
-      before = await ok(`cd ${m}/keep && find . -printf '%p %y %m %s\\n' | sort && getfattr -R -d -m user.meshfs.id . | sort && md5sum c/bin`)
+      await ok(
+        `mkdir ${m}/keep && cd ${m}/keep && mkdir -p a/b c && echo one > a/b/f && head -c 5000 /dev/urandom > c/bin && mv a c/ && ln -s c/a/b/f link && chmod 600 c/a/b/f`,
+      )
+      before = await ok(
+        `cd ${m}/keep && find . -printf '%p %y %m %s\\n' | sort && getfattr -R -d -m user.meshfs.id . | sort && md5sum c/bin`,
+      )
     } finally {
       await first.stop()
     }
     const second = await startMount([], { root })
     try {
-      const after = await ok(`cd ${second.mnt}/keep && find . -printf '%p %y %m %s\\n' | sort && getfattr -R -d -m user.meshfs.id . | sort && md5sum c/bin`)
+      const after = await ok(
+        `cd ${second.mnt}/keep && find . -printf '%p %y %m %s\\n' | sort && getfattr -R -d -m user.meshfs.id . | sort && md5sum c/bin`,
+      )
       assert.equal(after, before)
       assert.equal(await ok(`cat ${second.mnt}/keep/link`), 'one\n')
     } finally {
@@ -162,8 +196,11 @@ describe('namespaces and groups on a real mount', () => {
     try {
       const data = path.join(root, 'data')
       await ok(`mkdir -p ${data} ${root}/mnt`)
-      writeFileSync(path.join(data, 'meshfs.db'), 'this is not a database, but it is somebody\'s file\n'.repeat(100))
-      const hash = () => createHash('sha256').update(readFileSync(path.join(data, 'meshfs.db'))).digest('hex')
+      writeFileSync(path.join(data, 'meshfs.db'), "this is not a database, but it is somebody's file\n".repeat(100))
+      const hash = () =>
+        createHash('sha256')
+          .update(readFileSync(path.join(data, 'meshfs.db')))
+          .digest('hex')
       const before = hash()
       const r = await runCli(['mount', `${root}/mnt`, '--data', data], { timeoutMs: 20_000 })
       assert.equal(r.code, 1)

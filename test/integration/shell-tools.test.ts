@@ -60,7 +60,10 @@ describe('shell tools in namespaces', () => {
   test('getfattr and setfattr on user.* attributes', async () => {
     await inMnt('mkdir t6 && echo > t6/f && setfattr -n user.color -v blue t6/f && setfattr -n user.size -v L t6/f')
     // user.meshfs.* are meshfs's own (id, kind); the rest are the user's.
-    assert.equal(await inMnt('getfattr -d --absolute-names t6/f | grep -v user.meshfs | sort'), '\n# file: t6/f\nuser.color="blue"\nuser.size="L"\n')
+    assert.equal(
+      await inMnt('getfattr -d --absolute-names t6/f | grep -v user.meshfs | sort'),
+      '\n# file: t6/f\nuser.color="blue"\nuser.size="L"\n',
+    )
     await inMnt('setfattr -x user.size t6/f && mv t6/f t6/g')
     assert.equal(await inMnt('getfattr -n user.color --only-values t6/g'), 'blue')
     const acl = await tryInMnt('setfattr -n system.posix_acl_access -v 0x02 t6/g')
@@ -114,17 +117,20 @@ describe('shell tools in namespaces', () => {
       "w1 = os.open('t10/f', os.O_RDWR)",
       "w2 = os.open('t10/f', os.O_WRONLY | os.O_APPEND)",
       "os.write(w1, b'NEW')",
-      "print(os.pread(w1, 20, 0))",               // own unflushed write
+      'print(os.pread(w1, 20, 0))', // own unflushed write
       "print(os.stat('t10/f').st_size)",
-      "os.write(w2, b'+tail')",                    // appends to the shared bytes
-      "print(os.pread(w1, 30, 0))",
-      "os.fsync(w1)",
-      "print(os.pread(reader, 30, 0))",            // the page cache is shared locally
+      "os.write(w2, b'+tail')", // appends to the shared bytes
+      'print(os.pread(w1, 30, 0))',
+      'os.fsync(w1)',
+      'print(os.pread(reader, 30, 0))', // the page cache is shared locally
       "fresh = os.open('t10/f', os.O_RDONLY)",
-      "print(os.pread(fresh, 30, 0))",
-      "for fd in (reader, w1, w2, fresh): os.close(fd)",
+      'print(os.pread(fresh, 30, 0))',
+      'for fd in (reader, w1, w2, fresh): os.close(fd)',
     ].join('\n')
-    assert.equal(await inMnt(`python3 -c "${script}"`), "b'NEW-content'\n11\nb'NEW-content+tail'\nb'NEW-content+tail'\nb'NEW-content+tail'\n")
+    assert.equal(
+      await inMnt(`python3 -c "${script}"`),
+      "b'NEW-content'\n11\nb'NEW-content+tail'\nb'NEW-content+tail'\nb'NEW-content+tail'\n",
+    )
     assert.equal(await inMnt('cat t10/f'), 'NEW-content+tail')
     await inMnt('echo short > t10/f')
     assert.equal(await inMnt('cat t10/f'), 'short\n')

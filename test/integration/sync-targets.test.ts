@@ -26,7 +26,8 @@ async function withNodes(n: number, fn: (nodes: MountedNode[]) => Promise<void>)
     failed = false
   } finally {
     for (const node of nodes) {
-      if (failed) console.error(`--- log of the daemon at ${node.mnt} (last lines) ---\n${node.log().trim().split('\n').slice(-30).join('\n')}`)
+      if (failed)
+        console.error(`--- log of the daemon at ${node.mnt} (last lines) ---\n${node.log().trim().split('\n').slice(-30).join('\n')}`)
       await node.stop()
     }
   }
@@ -70,54 +71,73 @@ async function statusUrl(node: MountedNode): Promise<string> {
 }
 
 describe('sync targets', () => {
-  test('simplex into another namespace on this node: a\'s changes reach b, b\'s stay in b, a later change in a overwrites b', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(1, async ([n]) => {
-      const A = `${n!.mnt}/a`
-      const B = `${n!.mnt}/b`
-      await ok(`mkdir ${A} ${B} && mkdir -p ${A}/docs/sub && echo hello > ${A}/docs/readme.txt && head -c 3000000 /dev/urandom > ${A}/blob.bin`)
-      const enabled = await meshfsOk(n!, 'sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'b')
-      assert.match(enabled, /namespace a syncs into b at local \(simplex\)/)
+  test(
+    "simplex into another namespace on this node: a's changes reach b, b's stay in b, a later change in a overwrites b",
+    { timeout: TEST_TIMEOUT },
+    () =>
+      withNodes(1, async ([n]) => {
+        const A = `${n!.mnt}/a`
+        const B = `${n!.mnt}/b`
+        await ok(
+          `mkdir ${A} ${B} && mkdir -p ${A}/docs/sub && echo hello > ${A}/docs/readme.txt && head -c 3000000 /dev/urandom > ${A}/blob.bin`,
+        )
+        const enabled = await meshfsOk(n!, 'sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'b')
+        assert.match(enabled, /namespace a syncs into b at local \(simplex\)/)
 
-      await waitContent(`${B}/docs/readme.txt`, 'hello\n')
-      await waitPresent(`${B}/docs/sub`)
-      await eventually('blob.bin to arrive whole in b', () => out(`sha256sum < ${q(`${B}/blob.bin`)}`), await out(`sha256sum < ${q(`${A}/blob.bin`)}`))
-      await ok(`mkdir ${A}/docs/sub/deeper && printf 'x' > ${A}/docs/sub/deeper/x`)
-      await waitContent(`${B}/docs/sub/deeper/x`, 'x')
-      assert.equal(await out(`cd ${B} && ${TREE}`), await out(`cd ${A} && ${TREE}`))
+        await waitContent(`${B}/docs/readme.txt`, 'hello\n')
+        await waitPresent(`${B}/docs/sub`)
+        await eventually(
+          'blob.bin to arrive whole in b',
+          () => out(`sha256sum < ${q(`${B}/blob.bin`)}`),
+          await out(`sha256sum < ${q(`${A}/blob.bin`)}`),
+        )
+        await ok(`mkdir ${A}/docs/sub/deeper && printf 'x' > ${A}/docs/sub/deeper/x`)
+        await waitContent(`${B}/docs/sub/deeper/x`, 'x')
+        assert.equal(await out(`cd ${B} && ${TREE}`), await out(`cd ${A} && ${TREE}`))
 
-      // b's own changes stay in b: checked once a later change of a has gone through.
-      await ok(`echo 'edited in b' > ${B}/docs/readme.txt && echo mine > ${B}/only-b.txt && rm ${B}/blob.bin`)
-      await ok(`echo 1 > ${A}/marker`)
-      await waitContent(`${B}/marker`, '1\n')
-      assert.equal(await cat(`${A}/docs/readme.txt`), 'hello\n')
-      assert.equal(await presence(`${A}/only-b.txt`), 'absent\n')
-      assert.equal(await presence(`${A}/blob.bin`), 'present\n')
-      assert.equal(await cat(`${B}/docs/readme.txt`), 'edited in b\n', 'the target keeps its own change')
-      assert.equal(await presence(`${B}/blob.bin`), 'absent\n', 'a delete on the target is not reverted')
+        // b's own changes stay in b: checked once a later change of a has gone through.
+        await ok(`echo 'edited in b' > ${B}/docs/readme.txt && echo mine > ${B}/only-b.txt && rm ${B}/blob.bin`)
+        await ok(`echo 1 > ${A}/marker`)
+        await waitContent(`${B}/marker`, '1\n')
+        assert.equal(await cat(`${A}/docs/readme.txt`), 'hello\n')
+        assert.equal(await presence(`${A}/only-b.txt`), 'absent\n')
+        assert.equal(await presence(`${A}/blob.bin`), 'present\n')
+        assert.equal(await cat(`${B}/docs/readme.txt`), 'edited in b\n', 'the target keeps its own change')
+        assert.equal(await presence(`${B}/blob.bin`), 'absent\n', 'a delete on the target is not reverted')
 
-      await ok(`echo 'hello again' > ${A}/docs/readme.txt`)
-      await waitContent(`${B}/docs/readme.txt`, 'hello again\n')
-      await ok(`rm -r ${A}/docs/sub`)
-      await waitAbsent(`${B}/docs/sub`)
-      assert.equal(await cat(`${B}/only-b.txt`), 'mine\n')
+        await ok(`echo 'hello again' > ${A}/docs/readme.txt`)
+        await waitContent(`${B}/docs/readme.txt`, 'hello again\n')
+        await ok(`rm -r ${A}/docs/sub`)
+        await waitAbsent(`${B}/docs/sub`)
+        assert.equal(await cat(`${B}/only-b.txt`), 'mine\n')
 
-      const config = JSON.parse(await meshfsOk(n!, 'sync', 'list', 'a', '--json')) as { namespace: string; targets: Array<Record<string, unknown>> }
-      assert.equal(config.namespace, 'a')
-      assert.equal(config.targets.length, 1)
-      assert.deepEqual(
-        { url: config.targets[0]!.url, local: config.targets[0]!.local, targetNamespace: config.targets[0]!.targetNamespace, type: config.targets[0]!.type, state: config.targets[0]!.state },
-        { url: 'local', local: true, targetNamespace: 'b', type: 'simplex', state: 'mirroring' },
-      )
-      assert.match(await meshfsOk(n!, 'sync', 'list', 'a'), /^URL\s+TARGET NAMESPACE\s+TYPE.*\nlocal\s+b\s+simplex\s+mirroring/)
+        const config = JSON.parse(await meshfsOk(n!, 'sync', 'list', 'a', '--json')) as {
+          namespace: string
+          targets: Array<Record<string, unknown>>
+        }
+        assert.equal(config.namespace, 'a')
+        assert.equal(config.targets.length, 1)
+        assert.deepEqual(
+          {
+            url: config.targets[0]!.url,
+            local: config.targets[0]!.local,
+            targetNamespace: config.targets[0]!.targetNamespace,
+            type: config.targets[0]!.type,
+            state: config.targets[0]!.state,
+          },
+          { url: 'local', local: true, targetNamespace: 'b', type: 'simplex', state: 'mirroring' },
+        )
+        assert.match(await meshfsOk(n!, 'sync', 'list', 'a'), /^URL\s+TARGET NAMESPACE\s+TYPE.*\nlocal\s+b\s+simplex\s+mirroring/)
 
-      // Disabled, nothing more is mirrored.
-      await meshfsOk(n!, 'sync', 'disable', 'a', 'local', 'b')
-      assert.deepEqual((JSON.parse(await meshfsOk(n!, 'sync', 'list', 'a', '--json')) as { targets: unknown[] }).targets, [])
-      await ok(`echo after > ${A}/after.txt && mkdir ${n!.mnt}/c`)
-      await meshfsOk(n!, 'sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'c')
-      await waitContent(`${n!.mnt}/c/after.txt`, 'after\n')
-      assert.equal(await presence(`${B}/after.txt`), 'absent\n')
-    }))
+        // Disabled, nothing more is mirrored.
+        await meshfsOk(n!, 'sync', 'disable', 'a', 'local', 'b')
+        assert.deepEqual((JSON.parse(await meshfsOk(n!, 'sync', 'list', 'a', '--json')) as { targets: unknown[] }).targets, [])
+        await ok(`echo after > ${A}/after.txt && mkdir ${n!.mnt}/c`)
+        await meshfsOk(n!, 'sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'c')
+        await waitContent(`${n!.mnt}/c/after.txt`, 'after\n')
+        assert.equal(await presence(`${B}/after.txt`), 'absent\n')
+      }),
+  )
 
   test('duplex on one node: changes go both ways; edits of one text on both sides are both kept', { timeout: TEST_TIMEOUT }, () =>
     withNodes(1, async ([n]) => {
@@ -139,45 +159,73 @@ describe('sync targets', () => {
       await ok(`echo 1 > ${C}/marker`)
       await waitContent(`${D}/marker`, '1\n')
       assert.equal(await cat(`${D}/shared/notes.txt`), 'one\ntwo\nTHREE\n', 'a group turned off is not mirrored')
-      const listed = JSON.parse(await meshfsOk(n!, 'sync', 'list', 'c', '--json')) as { targets: Array<{ url: string; groups: Record<string, string> }> }
+      const listed = JSON.parse(await meshfsOk(n!, 'sync', 'list', 'c', '--json')) as {
+        targets: Array<{ url: string; groups: Record<string, string> }>
+      }
       assert.deepEqual(listed.targets[0]!.groups, { '/shared': 'off' })
       assert.equal(listed.targets[0]!.url, 'local')
       await meshfsOk(n!, 'sync', 'enable', 'c', 'local', '--type', 'duplex', '--target-namespace', 'd', '--group', 'shared')
       await waitContent(`${C}/shared/notes.txt`, 'ONE\ntwo\nTHREE\n')
       await waitContent(`${D}/shared/notes.txt`, 'ONE\ntwo\nTHREE\n')
-    }))
+    }),
+  )
 
-  test('simplex to a namespace on another node: a file in src reaches B\'s dst; B\'s change in dst does not come back', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(2, async ([a, b]) => {
-      await ok(`mkdir ${b!.mnt}/dst && echo 'b was here' > ${b!.mnt}/dst/existing.txt`)
-      const token = (await meshfsOk(b!, 'invite', 'dst')).trim()
-      await meshfsOk(a!, 'join', token)
-      await waitContent(`${a!.mnt}/dst/existing.txt`, 'b was here\n')
-      await ok(`mkdir ${a!.mnt}/src && mkdir ${a!.mnt}/src/g && echo 'from a' > ${a!.mnt}/src/g/f.txt && head -c 2500000 /dev/urandom > ${a!.mnt}/src/g/blob.bin`)
-      const bUrl = await statusUrl(b!)
+  test(
+    "simplex to a namespace on another node: a file in src reaches B's dst; B's change in dst does not come back",
+    { timeout: TEST_TIMEOUT },
+    () =>
+      withNodes(2, async ([a, b]) => {
+        await ok(`mkdir ${b!.mnt}/dst && echo 'b was here' > ${b!.mnt}/dst/existing.txt`)
+        const token = (await meshfsOk(b!, 'invite', 'dst')).trim()
+        await meshfsOk(a!, 'join', token)
+        await waitContent(`${a!.mnt}/dst/existing.txt`, 'b was here\n')
+        await ok(
+          `mkdir ${a!.mnt}/src && mkdir ${a!.mnt}/src/g && echo 'from a' > ${a!.mnt}/src/g/f.txt && head -c 2500000 /dev/urandom > ${a!.mnt}/src/g/blob.bin`,
+        )
+        const bUrl = await statusUrl(b!)
 
-      await refused(a!, ['sync', 'enable', 'src', bUrl, '--type', 'simplex', '--target-namespace', 'nope'], 1, /does not hold namespace "nope".*join it first/)
-      await meshfsOk(a!, 'sync', 'enable', 'src', bUrl, '--type', 'simplex', '--target-namespace', 'dst')
-      await waitContent(`${b!.mnt}/dst/g/f.txt`, 'from a\n')
-      assert.equal(await cat(`${b!.mnt}/dst/existing.txt`), 'b was here\n', 'what the target had stays')
-      // Binary content crosses as its chunks, fetched by B from A like any of dst's blobs.
-      await eventually('blob.bin to arrive whole on B', () => out(`sha256sum < ${q(`${b!.mnt}/dst/g/blob.bin`)}`), await out(`sha256sum < ${q(`${a!.mnt}/src/g/blob.bin`)}`))
+        await refused(
+          a!,
+          ['sync', 'enable', 'src', bUrl, '--type', 'simplex', '--target-namespace', 'nope'],
+          1,
+          /does not hold namespace "nope".*join it first/,
+        )
+        await meshfsOk(a!, 'sync', 'enable', 'src', bUrl, '--type', 'simplex', '--target-namespace', 'dst')
+        await waitContent(`${b!.mnt}/dst/g/f.txt`, 'from a\n')
+        assert.equal(await cat(`${b!.mnt}/dst/existing.txt`), 'b was here\n', 'what the target had stays')
+        // Binary content crosses as its chunks, fetched by B from A like any of dst's blobs.
+        await eventually(
+          'blob.bin to arrive whole on B',
+          () => out(`sha256sum < ${q(`${b!.mnt}/dst/g/blob.bin`)}`),
+          await out(`sha256sum < ${q(`${a!.mnt}/src/g/blob.bin`)}`),
+        )
 
-      await ok(`echo 'changed on b' > ${b!.mnt}/dst/g/f.txt && echo new > ${b!.mnt}/dst/g/b-only.txt`)
-      await waitContent(`${a!.mnt}/dst/g/f.txt`, 'changed on b\n')
-      await ok(`echo 1 > ${a!.mnt}/src/marker`)
-      await waitContent(`${b!.mnt}/dst/marker`, '1\n')
-      assert.equal(await cat(`${a!.mnt}/src/g/f.txt`), 'from a\n', 'simplex: the target\'s change does not come back')
-      assert.equal(await presence(`${a!.mnt}/src/g/b-only.txt`), 'absent\n')
-      await ok(`echo 'a again' > ${a!.mnt}/src/g/f.txt`)
-      await waitContent(`${b!.mnt}/dst/g/f.txt`, 'a again\n')
+        await ok(`echo 'changed on b' > ${b!.mnt}/dst/g/f.txt && echo new > ${b!.mnt}/dst/g/b-only.txt`)
+        await waitContent(`${a!.mnt}/dst/g/f.txt`, 'changed on b\n')
+        await ok(`echo 1 > ${a!.mnt}/src/marker`)
+        await waitContent(`${b!.mnt}/dst/marker`, '1\n')
+        assert.equal(await cat(`${a!.mnt}/src/g/f.txt`), 'from a\n', "simplex: the target's change does not come back")
+        assert.equal(await presence(`${a!.mnt}/src/g/b-only.txt`), 'absent\n')
+        await ok(`echo 'a again' > ${a!.mnt}/src/g/f.txt`)
+        await waitContent(`${b!.mnt}/dst/g/f.txt`, 'a again\n')
 
-      const config = JSON.parse(await meshfsOk(a!, 'sync', 'list', 'src', '--json')) as { targets: Array<{ url: string; local: boolean; targetNamespace: string }> }
-      assert.deepEqual(config.targets.map((t) => [t.url, t.local, t.targetNamespace]), [[bUrl, false, 'dst']])
+        const config = JSON.parse(await meshfsOk(a!, 'sync', 'list', 'src', '--json')) as {
+          targets: Array<{ url: string; local: boolean; targetNamespace: string }>
+        }
+        assert.deepEqual(
+          config.targets.map((t) => [t.url, t.local, t.targetNamespace]),
+          [[bUrl, false, 'dst']],
+        )
 
-      // A is a member of dst, not an admin: it may not give dst targets.
-      await refused(a!, ['sync', 'enable', 'dst', 'local', '--type', 'simplex', '--target-namespace', 'src'], 1, /EACCES: only an admin of namespace dst may change its sync targets/)
-    }))
+        // A is a member of dst, not an admin: it may not give dst targets.
+        await refused(
+          a!,
+          ['sync', 'enable', 'dst', 'local', '--type', 'simplex', '--target-namespace', 'src'],
+          1,
+          /EACCES: only an admin of namespace dst may change its sync targets/,
+        )
+      }),
+  )
 
   test('targets and what they agreed on survive a restart of the node', { timeout: TEST_TIMEOUT }, async () => {
     const root = tempDir('targets-restart')
@@ -192,7 +240,7 @@ describe('sync targets', () => {
       n = await startMount(LISTEN, { root })
       await ok(`echo two > ${n.mnt}/a/g`)
       await waitContent(`${n.mnt}/b/g`, 'two\n')
-      assert.equal(await cat(`${n.mnt}/b/f`), 'b kept this\n', 'after a restart the target\'s own change still stays')
+      assert.equal(await cat(`${n.mnt}/b/f`), 'b kept this\n', "after a restart the target's own change still stays")
       assert.equal((JSON.parse(await meshfsOk(n, 'sync', 'list', 'a', '--json')) as { targets: unknown[] }).targets.length, 1)
     } finally {
       await n?.stop()
@@ -200,33 +248,62 @@ describe('sync targets', () => {
     }
   })
 
-  test('refusals: a widening group, a bad type, an unknown namespace, deleting a namespace with live targets', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(1, async ([n]) => {
-      await ok(`mkdir ${n!.mnt}/a ${n!.mnt}/b && mkdir ${n!.mnt}/a/data`)
-      await refused(n!, ['sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'nope'], 1, /no namespace "nope" on this node to sync into: create it first/)
-      await refused(n!, ['sync', 'enable', 'a', 'local', '--type', 'sideways', '--target-namespace', 'b'], 2, /--type simplex\|duplex is required/)
-      await refused(n!, ['sync', 'enable', 'a', 'local', '--type', 'simplex'], 2, /cannot be its own sync target/)
-      await refused(n!, ['sync', 'enable', 'a', 'ftp://x', '--type', 'simplex', '--target-namespace', 'b'], 2, /ws:\/\/ URL/)
-      await meshfsOk(n!, 'sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'b')
-      await refused(n!, ['sync', 'enable', 'a', 'local', '--type', 'duplex', '--target-namespace', 'b', '--group', 'data'], 2, /group \/data cannot be duplex: the target b of namespace a is simplex/)
-      await refused(n!, ['sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'b', '--group', 'missing'], 1, /no group \/missing in namespace a/)
-      await refused(n!, ['sync', 'disable', 'a', 'local', 'c'], 1, /namespace a has no sync target c/)
+  test(
+    'refusals: a widening group, a bad type, an unknown namespace, deleting a namespace with live targets',
+    { timeout: TEST_TIMEOUT },
+    () =>
+      withNodes(1, async ([n]) => {
+        await ok(`mkdir ${n!.mnt}/a ${n!.mnt}/b && mkdir ${n!.mnt}/a/data`)
+        await refused(
+          n!,
+          ['sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'nope'],
+          1,
+          /no namespace "nope" on this node to sync into: create it first/,
+        )
+        await refused(
+          n!,
+          ['sync', 'enable', 'a', 'local', '--type', 'sideways', '--target-namespace', 'b'],
+          2,
+          /--type simplex\|duplex is required/,
+        )
+        await refused(n!, ['sync', 'enable', 'a', 'local', '--type', 'simplex'], 2, /cannot be its own sync target/)
+        await refused(n!, ['sync', 'enable', 'a', 'ftp://x', '--type', 'simplex', '--target-namespace', 'b'], 2, /ws:\/\/ URL/)
+        await meshfsOk(n!, 'sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'b')
+        await refused(
+          n!,
+          ['sync', 'enable', 'a', 'local', '--type', 'duplex', '--target-namespace', 'b', '--group', 'data'],
+          2,
+          /group \/data cannot be duplex: the target b of namespace a is simplex/,
+        )
+        await refused(
+          n!,
+          ['sync', 'enable', 'a', 'local', '--type', 'simplex', '--target-namespace', 'b', '--group', 'missing'],
+          1,
+          /no group \/missing in namespace a/,
+        )
+        await refused(n!, ['sync', 'disable', 'a', 'local', 'c'], 1, /namespace a has no sync target c/)
 
-      await refused(n!, ['ns', 'delete', 'a', '--force'], 1, /EBUSY: namespace a has live sync targets \(into b at local\): disable them first \(meshfs sync disable a local b\)/)
-      await refused(n!, ['ns', 'delete', 'b', '--force'], 1, /namespace b has live sync targets \(from a\)/)
-      assert.equal(await presence(`${n!.mnt}/a/data`), 'present\n')
-      // rmdir of an empty namespace with a live target: EBUSY, with the reason in the log.
-      await ok(`mkdir ${n!.mnt}/e ${n!.mnt}/f`)
-      await meshfsOk(n!, 'sync', 'enable', 'e', 'local', '--type', 'duplex', '--target-namespace', 'f')
-      const rmdir = await sh(`rmdir ${q(`${n!.mnt}/e`)}`)
-      assert.notEqual(rmdir.code, 0, 'rmdir of a namespace with a live target must fail')
-      assert.match(rmdir.stderr, /Device or resource busy/)
-      assert.match(n!.log(), /rmdir \/e: EBUSY: namespace e has live sync targets \(into f at local\)/)
-      assert.equal(await presence(`${n!.mnt}/e`), 'present\n')
+        await refused(
+          n!,
+          ['ns', 'delete', 'a', '--force'],
+          1,
+          /EBUSY: namespace a has live sync targets \(into b at local\): disable them first \(meshfs sync disable a local b\)/,
+        )
+        await refused(n!, ['ns', 'delete', 'b', '--force'], 1, /namespace b has live sync targets \(from a\)/)
+        assert.equal(await presence(`${n!.mnt}/a/data`), 'present\n')
+        // rmdir of an empty namespace with a live target: EBUSY, with the reason in the log.
+        await ok(`mkdir ${n!.mnt}/e ${n!.mnt}/f`)
+        await meshfsOk(n!, 'sync', 'enable', 'e', 'local', '--type', 'duplex', '--target-namespace', 'f')
+        const rmdir = await sh(`rmdir ${q(`${n!.mnt}/e`)}`)
+        assert.notEqual(rmdir.code, 0, 'rmdir of a namespace with a live target must fail')
+        assert.match(rmdir.stderr, /Device or resource busy/)
+        assert.match(n!.log(), /rmdir \/e: EBUSY: namespace e has live sync targets \(into f at local\)/)
+        assert.equal(await presence(`${n!.mnt}/e`), 'present\n')
 
-      await meshfsOk(n!, 'sync', 'disable', 'a', 'local', 'b')
-      await meshfsOk(n!, 'ns', 'delete', 'a', '--force')
-      await meshfsOk(n!, 'sync', 'disable', 'e', 'local', 'f')
-      await ok(`rmdir ${n!.mnt}/e`)
-    }))
+        await meshfsOk(n!, 'sync', 'disable', 'a', 'local', 'b')
+        await meshfsOk(n!, 'ns', 'delete', 'a', '--force')
+        await meshfsOk(n!, 'sync', 'disable', 'e', 'local', 'f')
+        await ok(`rmdir ${n!.mnt}/e`)
+      }),
+  )
 })

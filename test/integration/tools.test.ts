@@ -33,7 +33,9 @@ async function git(args: string, cwd: string): Promise<string> {
 
 /** Type, mode, size (files) and link target of everything under `dir`: what the copies must keep. */
 const shape = (dir: string) =>
-  ok(`cd ${q(dir)} && { find . -mindepth 1 -type f -printf '%P f %m %s\\n'; find . -mindepth 1 ! -type f -printf '%P %y %m %l\\n'; } | LC_ALL=C sort`)
+  ok(
+    `cd ${q(dir)} && { find . -mindepth 1 -type f -printf '%P f %m %s\\n'; find . -mindepth 1 ! -type f -printf '%P %y %m %l\\n'; } | LC_ALL=C sort`,
+  )
 /** sha256 of every file under `dir`, by path. */
 const sums = (dir: string) => ok(`cd ${q(dir)} && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum`)
 /** Each regular file's mtime in whole seconds (what a namespace keeps). */
@@ -47,7 +49,9 @@ describe('cp -r, tar, rsync and git on a replicated namespace, and all of it aft
   let treeShape = ''
 
   before(async () => {
-    await ok(`mkdir -p ${q(tree)} && cp -r ${q(path.join(REPO, 'src'))} ${q(tree)}/src && mkdir ${q(tree)}/bin && cp ${q(BINARY)} ${q(tree)}/bin/`)
+    await ok(
+      `mkdir -p ${q(tree)} && cp -r ${q(path.join(REPO, 'src'))} ${q(tree)}/src && mkdir ${q(tree)}/bin && cp ${q(BINARY)} ${q(tree)}/bin/`,
+    )
     await ok(
       `cd ${q(tree)} && printf '#!/bin/sh\\necho hi\\n' > run.sh && chmod 755 run.sh && : > empty && chmod 600 empty && ` +
         `ln -s src/index.ts link-to-index && mkdir -p deep/er/est && printf 'tab\\there\\n' > 'deep/er/with space.txt' && head -c 300000 /dev/urandom > deep/random.bin`,

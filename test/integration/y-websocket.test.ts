@@ -93,7 +93,9 @@ class Clients {
   }
 }
 
-async function withNodes(fn: (start: (root?: string) => Promise<MountedNode>, clients: Clients, stop: (n: MountedNode) => Promise<void>) => Promise<void>): Promise<void> {
+async function withNodes(
+  fn: (start: (root?: string) => Promise<MountedNode>, clients: Clients, stop: (n: MountedNode) => Promise<void>) => Promise<void>,
+): Promise<void> {
   const nodes: MountedNode[] = []
   /** Roots given to `start` outlive their node (a restart); removed once every node stopped. */
   const kept = new Set<string>()
@@ -125,7 +127,12 @@ async function withNodes(fn: (start: (root?: string) => Promise<MountedNode>, cl
 }
 
 /** `meshfs ns create team`, a text file in it through the mount; returns the room's parts. */
-async function namespaceWithFile(node: MountedNode, alias: string, file: string, text: string): Promise<{ nsId: string; fileId: string; path: string }> {
+async function namespaceWithFile(
+  node: MountedNode,
+  alias: string,
+  file: string,
+  text: string,
+): Promise<{ nsId: string; fileId: string; path: string }> {
   const r = await runCli(['ns', 'create', alias, '--data', node.data])
   assert.equal(r.code, 0, r.stderr)
   const p = path.join(node.mnt, alias, file)
@@ -151,58 +158,62 @@ function closeCode(url: string, send?: (ws: WebSocket) => void): Promise<number>
 }
 
 describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
-  test('syncs a resource made through the mount; its edits show in cat, the mount\'s edits reach it, and both survive a restart', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(async (start, clients, stop) => {
-      const root = tempDir('yws-restart')
-      {
-        const a = await start(root)
-        const { nsId, fileId, path: file } = await namespaceWithFile(a, 'team', 'notes.txt', 'hello world\n')
-        const minted = await mint(a, 'team')
-        assert.equal(minted.namespace, nsId)
-        assert.match(minted.url, /^ws:\/\/127\.0\.0\.1:\d+$/)
-        assert.equal(minted.expiresAtMs, null)
-        // The plain form is the token alone, one line.
-        const plain = await runCli(['ns', 'token', 'team', '--data', a.data])
-        assert.equal(plain.code, 0, plain.stderr)
-        assert.match(plain.stdout, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/)
+  test(
+    "syncs a resource made through the mount; its edits show in cat, the mount's edits reach it, and both survive a restart",
+    { timeout: TEST_TIMEOUT },
+    () =>
+      withNodes(async (start, clients, stop) => {
+        const root = tempDir('yws-restart')
+        {
+          const a = await start(root)
+          const { nsId, fileId, path: file } = await namespaceWithFile(a, 'team', 'notes.txt', 'hello world\n')
+          const minted = await mint(a, 'team')
+          assert.equal(minted.namespace, nsId)
+          assert.match(minted.url, /^ws:\/\/127\.0\.0\.1:\d+$/)
+          assert.equal(minted.expiresAtMs, null)
+          // The plain form is the token alone, one line.
+          const plain = await runCli(['ns', 'token', 'team', '--data', a.data])
+          assert.equal(plain.code, 0, plain.stderr)
+          assert.match(plain.stdout, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\n$/)
 
-        const c = clients.open(minted.url, `${nsId}/${fileId}`, { token: minted.token })
-        await clients.synced(c)
-        await eventually('the client to hold the file', () => c.text.toString(), 'hello world\n')
+          const c = clients.open(minted.url, `${nsId}/${fileId}`, { token: minted.token })
+          await clients.synced(c)
+          await eventually('the client to hold the file', () => c.text.toString(), 'hello world\n')
 
-        c.text.insert(0, 'Hi! ')
-        await eventually('cat to show the client\'s edit', () => cat(file), 'Hi! hello world\n')
-        const size = (await ok(`stat -c %s ${q(file)}`)).trim()
-        assert.equal(size, String(Buffer.byteLength('Hi! hello world\n')))
+          c.text.insert(0, 'Hi! ')
+          await eventually("cat to show the client's edit", () => cat(file), 'Hi! hello world\n')
+          const size = (await ok(`stat -c %s ${q(file)}`)).trim()
+          assert.equal(size, String(Buffer.byteLength('Hi! hello world\n')))
 
-        await ok(`sed -i 's/world/mesh/' ${q(file)}`)
-        await eventually('the client to receive sed -i', () => c.text.toString(), 'Hi! hello mesh\n')
-        await ok(`echo 'more ✓' >> ${q(file)}`)
-        await eventually('the client to receive the append', () => c.text.toString(), 'Hi! hello mesh\nmore ✓\n')
-        // The file keeps its identity through the editors' saves.
-        assert.equal(await idOf(file), fileId)
+          await ok(`sed -i 's/world/mesh/' ${q(file)}`)
+          await eventually('the client to receive sed -i', () => c.text.toString(), 'Hi! hello mesh\n')
+          await ok(`echo 'more ✓' >> ${q(file)}`)
+          await eventually('the client to receive the append', () => c.text.toString(), 'Hi! hello mesh\nmore ✓\n')
+          // The file keeps its identity through the editors' saves.
+          assert.equal(await idOf(file), fileId)
 
-        c.text.delete(0, 4)
-        await eventually('cat to show the client\'s delete', () => cat(file), 'hello mesh\nmore ✓\n')
-        // Emptying the file through the mount empties the client's text; its next edit is all there is.
-        await ok(`: > ${q(file)}`)
-        await eventually('the client to see the file emptied', () => c.text.toString(), '')
-        c.text.insert(0, 'fresh\n')
-        await eventually('cat to show the edit after emptying', () => cat(file), 'fresh\n')
-        c.text.insert(6, 'last ✓\n')
-        await eventually('cat to show the last edit', () => cat(file), 'fresh\nlast ✓\n')
+          c.text.delete(0, 4)
+          await eventually("cat to show the client's delete", () => cat(file), 'hello mesh\nmore ✓\n')
+          // Emptying the file through the mount empties the client's text; its next edit is all there is.
+          await ok(`: > ${q(file)}`)
+          await eventually('the client to see the file emptied', () => c.text.toString(), '')
+          c.text.insert(0, 'fresh\n')
+          await eventually('cat to show the edit after emptying', () => cat(file), 'fresh\n')
+          c.text.insert(6, 'last ✓\n')
+          await eventually('cat to show the last edit', () => cat(file), 'fresh\nlast ✓\n')
 
-        // Stored, with its size in the tree: a restarted node serves it whole, to cat and clients.
-        c.provider.disconnect()
-        await stop(a)
-        const a2 = await start(root)
-        await eventually('cat after the restart', () => cat(file.replace(a.mnt, a2.mnt)), 'fresh\nlast ✓\n')
-        const again = await mint(a2, nsId)
-        const fresh = clients.open(again.url, `${nsId}/${fileId}`, { token: again.token })
-        await clients.synced(fresh)
-        await eventually('a new client to receive the stored text', () => fresh.text.toString(), 'fresh\nlast ✓\n')
-      }
-    }))
+          // Stored, with its size in the tree: a restarted node serves it whole, to cat and clients.
+          c.provider.disconnect()
+          await stop(a)
+          const a2 = await start(root)
+          await eventually('cat after the restart', () => cat(file.replace(a.mnt, a2.mnt)), 'fresh\nlast ✓\n')
+          const again = await mint(a2, nsId)
+          const fresh = clients.open(again.url, `${nsId}/${fileId}`, { token: again.token })
+          await clients.synced(fresh)
+          await eventually('a new client to receive the stored text', () => fresh.text.toString(), 'fresh\nlast ✓\n')
+        }
+      }),
+  )
 
   test('awareness reaches the other clients and is echoed to its sender; a client that leaves is removed', { timeout: TEST_TIMEOUT }, () =>
     withNodes(async (start, clients) => {
@@ -216,7 +227,10 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       await clients.synced(bob)
 
       ann.provider.awareness.setLocalStateField('user', { name: 'ann' })
-      await waitFor(() => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { user?: { name?: string } } | undefined)?.user?.name === 'ann', { what: 'bob to see ann' })
+      await waitFor(
+        () => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { user?: { name?: string } } | undefined)?.user?.name === 'ann',
+        { what: 'bob to see ann' },
+      )
       // The node sends ann's update back to ann: the stock client counts it as a sign of life.
       await waitFor(() => ann.awarenessFrom.includes(ann.doc.clientID), { what: 'ann to receive her own awareness' })
       const echoes = () => ann.awarenessFrom.filter((id) => id === ann.doc.clientID).length
@@ -225,7 +239,9 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
         ann.provider.awareness.setLocalStateField('cursor', i)
         await waitFor(() => echoes() > before, { what: `the echo of ann's update ${i}` })
       }
-      await waitFor(() => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { cursor?: number } | undefined)?.cursor === 10, { what: 'bob to see the last cursor' })
+      await waitFor(() => (bob.provider.awareness.getStates().get(ann.doc.clientID) as { cursor?: number } | undefined)?.cursor === 10, {
+        what: 'bob to see the last cursor',
+      })
       assert.equal(ann.attempts, 1, 'ann reconnected')
       assert.equal(bob.attempts, 1, 'bob reconnected')
       assert.equal(ann.provider.wsconnected, true)
@@ -235,97 +251,102 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       bob.provider.destroy()
       await waitFor(() => !ann.provider.awareness.getStates().has(bob.doc.clientID), { what: 'ann to see bob leave' })
       assert.equal(ann.provider.wsconnected, true)
-    }))
+    }),
+  )
 
-  test('bad tokens close with 4401, other namespaces, unknown rooms and read-only writes with 4403; the client stops retrying', { timeout: TEST_TIMEOUT }, () =>
-    withNodes(async (start, clients) => {
-      const a = await start()
-      const b = await start()
-      const { nsId, fileId, path: file } = await namespaceWithFile(a, 'team', 'notes.txt', 'secret\n')
-      const other = await runCli(['ns', 'create', 'other', '--data', a.data])
-      assert.equal(other.code, 0, other.stderr)
-      const good = await mint(a, 'team')
-      const url = good.url
-      const room = `${nsId}/${fileId}`
+  test(
+    'bad tokens close with 4401, other namespaces, unknown rooms and read-only writes with 4403; the client stops retrying',
+    { timeout: TEST_TIMEOUT },
+    () =>
+      withNodes(async (start, clients) => {
+        const a = await start()
+        const b = await start()
+        const { nsId, fileId, path: file } = await namespaceWithFile(a, 'team', 'notes.txt', 'secret\n')
+        const other = await runCli(['ns', 'create', 'other', '--data', a.data])
+        assert.equal(other.code, 0, other.stderr)
+        const good = await mint(a, 'team')
+        const url = good.url
+        const room = `${nsId}/${fileId}`
 
-      /** Open a provider, wait for the node to close it, and check that it does not come back. */
-      const refused = async (what: string, r: string, params: Record<string, string>, code: number) => {
-        const c = clients.open(url, r, params)
-        await waitFor(() => c.closed.length > 0, { what: `${what}: the node to close the connection` })
-        assert.equal(c.closed[0]!.code, code, `${what}: closed with ${JSON.stringify(c.closed[0])}`)
-        assert.equal(c.provider.shouldConnect, false, `${what}: the client would retry`)
-        // Its retry would have been scheduled within maxBackoffTime (200 ms): give it ten times that.
-        await new Promise((r) => setTimeout(r, 2_000))
-        assert.equal(c.attempts, 1, `${what}: the client connected again`)
-        assert.equal(c.provider.ws, null)
-        assert.equal(c.text.toString(), '', `${what}: the client received the text`)
-      }
+        /** Open a provider, wait for the node to close it, and check that it does not come back. */
+        const refused = async (what: string, r: string, params: Record<string, string>, code: number) => {
+          const c = clients.open(url, r, params)
+          await waitFor(() => c.closed.length > 0, { what: `${what}: the node to close the connection` })
+          assert.equal(c.closed[0]!.code, code, `${what}: closed with ${JSON.stringify(c.closed[0])}`)
+          assert.equal(c.provider.shouldConnect, false, `${what}: the client would retry`)
+          // Its retry would have been scheduled within maxBackoffTime (200 ms): give it ten times that.
+          await new Promise((r) => setTimeout(r, 2_000))
+          assert.equal(c.attempts, 1, `${what}: the client connected again`)
+          assert.equal(c.provider.ws, null)
+          assert.equal(c.text.toString(), '', `${what}: the client received the text`)
+        }
 
-      await refused('no token', room, {}, 4401)
-      const [payload, sig] = good.token.split('.') as [string, string]
-      const flipped = sig.slice(0, 10) + (sig[10] === 'A' ? 'B' : 'A') + sig.slice(11)
-      await refused('a tampered signature', room, { token: `${payload}.${flipped}` }, 4401)
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
-      const forged = Buffer.from(JSON.stringify({ ...claims, ro: true })).toString('base64url')
-      await refused('an edited payload', room, { token: `${forged}.${sig}` }, 4401)
-      await refused('garbage', room, { token: 'not-a-token' }, 4401)
-      const fromB = await runCli(['ns', 'create', 'team', '--data', b.data, '--json'])
-      assert.equal(fromB.code, 0, fromB.stderr)
-      const bToken = (await mint(b, 'team')).token
-      await refused('a token another node issued', room, { token: bToken }, 4401)
-      const short = await mint(a, 'team', '--expires', '1s')
-      assert.ok(short.expiresAtMs !== null && short.expiresAtMs > Date.now() - 5_000)
-      await waitFor(() => Date.now() > short.expiresAtMs! + 10, { what: 'the short token to expire', timeoutMs: 5_000 })
-      await refused('an expired token', room, { token: short.token }, 4401)
+        await refused('no token', room, {}, 4401)
+        const [payload, sig] = good.token.split('.') as [string, string]
+        const flipped = sig.slice(0, 10) + (sig[10] === 'A' ? 'B' : 'A') + sig.slice(11)
+        await refused('a tampered signature', room, { token: `${payload}.${flipped}` }, 4401)
+        const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>
+        const forged = Buffer.from(JSON.stringify({ ...claims, ro: true })).toString('base64url')
+        await refused('an edited payload', room, { token: `${forged}.${sig}` }, 4401)
+        await refused('garbage', room, { token: 'not-a-token' }, 4401)
+        const fromB = await runCli(['ns', 'create', 'team', '--data', b.data, '--json'])
+        assert.equal(fromB.code, 0, fromB.stderr)
+        const bToken = (await mint(b, 'team')).token
+        await refused('a token another node issued', room, { token: bToken }, 4401)
+        const short = await mint(a, 'team', '--expires', '1s')
+        assert.ok(short.expiresAtMs !== null && short.expiresAtMs > Date.now() - 5_000)
+        await waitFor(() => Date.now() > short.expiresAtMs! + 10, { what: 'the short token to expire', timeoutMs: 5_000 })
+        await refused('an expired token', room, { token: short.token }, 4401)
 
-      await refused('a token for another namespace', room, { token: (await mint(a, 'other')).token }, 4403)
-      await refused('an unknown resource', `${nsId}/0123456789abcdef`, { token: good.token }, 4403)
-      await refused('the tree doc', nsId, { token: good.token }, 4403)
-      await refused('the tree doc by name', `${nsId}/tree`, { token: good.token }, 4403)
+        await refused('a token for another namespace', room, { token: (await mint(a, 'other')).token }, 4403)
+        await refused('an unknown resource', `${nsId}/0123456789abcdef`, { token: good.token }, 4403)
+        await refused('the tree doc', nsId, { token: good.token }, 4403)
+        await refused('the tree doc by name', `${nsId}/tree`, { token: good.token }, 4403)
 
-      // A read-only token reads, and is closed when it writes; the file is unchanged.
-      const ro = await mint(a, 'team', '--read-only')
-      assert.equal(ro.readOnly, true)
-      const reader = clients.open(url, room, { token: ro.token })
-      await eventually('the read-only client to receive the text', () => reader.text.toString(), 'secret\n')
-      reader.text.insert(0, 'vandal ')
-      await waitFor(() => reader.closed.length > 0, { what: 'the read-only writer to be closed' })
-      assert.equal(reader.closed[0]!.code, 4403)
-      assert.equal(reader.provider.shouldConnect, false)
-      assert.equal(await cat(file), 'secret\n')
+        // A read-only token reads, and is closed when it writes; the file is unchanged.
+        const ro = await mint(a, 'team', '--read-only')
+        assert.equal(ro.readOnly, true)
+        const reader = clients.open(url, room, { token: ro.token })
+        await eventually('the read-only client to receive the text', () => reader.text.toString(), 'secret\n')
+        reader.text.insert(0, 'vandal ')
+        await waitFor(() => reader.closed.length > 0, { what: 'the read-only writer to be closed' })
+        assert.equal(reader.closed[0]!.code, 4403)
+        assert.equal(reader.provider.shouldConnect, false)
+        assert.equal(await cat(file), 'secret\n')
 
-      // Malformed frames from a client with a good token: closed with 4400, nothing stored.
-      const roomUrl = `${url}/${room}?token=${good.token}`
-      assert.equal(await closeCode(roomUrl, (ws) => ws.send('a text frame')), 4400)
-      assert.equal(await closeCode(roomUrl, (ws) => ws.send(new Uint8Array([0x00, 0x02, 0x05, 0x01]))), 4400, 'a truncated update')
-      assert.equal(await closeCode(roomUrl, (ws) => ws.send(new Uint8Array([0x09]))), 4400, 'an unknown message type')
-      const junk = encoding.createEncoder()
-      encoding.writeVarUint(junk, 0)
-      encoding.writeVarUint(junk, 2)
-      encoding.writeVarUint8Array(junk, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x07]))
-      assert.equal(await closeCode(roomUrl, (ws) => ws.send(encoding.toUint8Array(junk))), 4400, 'an update Yjs cannot decode')
-      assert.equal(await cat(file), 'secret\n')
-      assert.match(a.log(), /closing client .* \(4400\): protocol error/)
+        // Malformed frames from a client with a good token: closed with 4400, nothing stored.
+        const roomUrl = `${url}/${room}?token=${good.token}`
+        assert.equal(await closeCode(roomUrl, (ws) => ws.send('a text frame')), 4400)
+        assert.equal(await closeCode(roomUrl, (ws) => ws.send(new Uint8Array([0x00, 0x02, 0x05, 0x01]))), 4400, 'a truncated update')
+        assert.equal(await closeCode(roomUrl, (ws) => ws.send(new Uint8Array([0x09]))), 4400, 'an unknown message type')
+        const junk = encoding.createEncoder()
+        encoding.writeVarUint(junk, 0)
+        encoding.writeVarUint(junk, 2)
+        encoding.writeVarUint8Array(junk, new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 0x07]))
+        assert.equal(await closeCode(roomUrl, (ws) => ws.send(encoding.toUint8Array(junk))), 4400, 'an update Yjs cannot decode')
+        assert.equal(await cat(file), 'secret\n')
+        assert.match(a.log(), /closing client .* \(4400\): protocol error/)
 
-      // The peer protocol still answers at `/`, and a good client still works after all that.
-      const fine = clients.open(url, room, { token: good.token })
-      await eventually('a good client to sync', () => fine.text.toString(), 'secret\n')
-      // Removing the resource closes its room for good.
-      await ok(`rm ${q(file)}`)
-      await waitFor(() => fine.closed.length > 0, { what: 'the removed resource\'s client to be closed' })
-      assert.equal(fine.closed[0]!.code, 4403)
-      assert.equal(fine.provider.shouldConnect, false)
+        // The peer protocol still answers at `/`, and a good client still works after all that.
+        const fine = clients.open(url, room, { token: good.token })
+        await eventually('a good client to sync', () => fine.text.toString(), 'secret\n')
+        // Removing the resource closes its room for good.
+        await ok(`rm ${q(file)}`)
+        await waitFor(() => fine.closed.length > 0, { what: "the removed resource's client to be closed" })
+        assert.equal(fine.closed[0]!.code, 4403)
+        assert.equal(fine.provider.shouldConnect, false)
 
-      // The CLI: bad arguments exit 2, an unknown namespace 1, each with one line on stderr.
-      const badDuration = await runCli(['ns', 'token', 'team', '--expires', 'soon', '--data', a.data])
-      assert.equal(badDuration.code, 2, badDuration.stderr)
-      assert.equal(badDuration.stderr.trim().split('\n').length, 1, badDuration.stderr)
-      const unknown = await runCli(['ns', 'token', 'nope', '--data', a.data])
-      assert.equal(unknown.code, 1, unknown.stderr)
-      assert.match(unknown.stderr, /no namespace "nope"/)
-    }))
+        // The CLI: bad arguments exit 2, an unknown namespace 1, each with one line on stderr.
+        const badDuration = await runCli(['ns', 'token', 'team', '--expires', 'soon', '--data', a.data])
+        assert.equal(badDuration.code, 2, badDuration.stderr)
+        assert.equal(badDuration.stderr.trim().split('\n').length, 1, badDuration.stderr)
+        const unknown = await runCli(['ns', 'token', 'nope', '--data', a.data])
+        assert.equal(unknown.code, 1, unknown.stderr)
+        assert.match(unknown.stderr, /no namespace "nope"/)
+      }),
+  )
 
-  test('a client\'s edit on node A shows on node B\'s mount, and a client on B reaches A', { timeout: TEST_TIMEOUT }, () =>
+  test("a client's edit on node A shows on node B's mount, and a client on B reaches A", { timeout: TEST_TIMEOUT }, () =>
     withNodes(async (start, clients) => {
       const a = await start()
       const b = await start()
@@ -341,7 +362,7 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       const ca = clients.open(onA.url, `${nsId}/${fileId}`, { token: onA.token })
       await clients.synced(ca)
       ca.text.insert(ca.text.length, 'step 2 (from a client on A)\n')
-      await eventually('B\'s mount to show the edit made on A', () => cat(fileB), 'step 1\nstep 2 (from a client on A)\n')
+      await eventually("B's mount to show the edit made on A", () => cat(fileB), 'step 1\nstep 2 (from a client on A)\n')
 
       // Tokens are the issuing node's: B mints its own for the same room.
       const onB = await mint(b, 'team')
@@ -350,11 +371,12 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       await eventually('the client on B to hold the text', () => cb.text.toString(), 'step 1\nstep 2 (from a client on A)\n')
       cb.text.insert(cb.text.length, 'step 3 (from a client on B)\n')
       const all = 'step 1\nstep 2 (from a client on A)\nstep 3 (from a client on B)\n'
-      await eventually('A\'s mount to show the edit made on B', () => cat(fileA), all)
+      await eventually("A's mount to show the edit made on B", () => cat(fileA), all)
       await eventually('the client on A to receive the edit made on B', () => ca.text.toString(), all)
       await ok(`echo 'step 4 (through the mount on B)' >> ${q(fileB)}`)
       const four = all + 'step 4 (through the mount on B)\n'
-      await eventually('the client on A to receive B\'s mount edit', () => ca.text.toString(), four)
-      await eventually('the client on B to receive B\'s mount edit', () => cb.text.toString(), four)
-    }))
+      await eventually("the client on A to receive B's mount edit", () => ca.text.toString(), four)
+      await eventually("the client on B to receive B's mount edit", () => cb.text.toString(), four)
+    }),
+  )
 })

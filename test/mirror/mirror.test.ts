@@ -41,7 +41,13 @@ class Pair {
 
   /** A mirror as after a restart: the base comes back from the meta store. */
   newMirror(): Mirror {
-    return new Mirror(this.a.replica, this.b.replica, () => this.cfg, new MirrorBase(this.local.meta, `${this.cfg.source}>${this.cfg.target}`), QUIET)
+    return new Mirror(
+      this.a.replica,
+      this.b.replica,
+      () => this.cfg,
+      new MirrorBase(this.local.meta, `${this.cfg.source}>${this.cfg.target}`),
+      QUIET,
+    )
   }
 
   setGroup(path: string, mode: GroupMode): void {
@@ -220,7 +226,7 @@ describe('duplex', () => {
     assert.equal(await read(p.b, '/notes.txt'), 'ONE\ntwo\nTHREE\n')
   })
 
-  test('both sides change a binary: both versions are kept, the target\'s under a conflict name', async () => {
+  test("both sides change a binary: both versions are kept, the target's under a conflict name", async () => {
     const p = new Pair('duplex')
     await write(p.a, '/pic.bin', Buffer.from([0, 1, 2]))
     p.pass()
@@ -271,10 +277,12 @@ describe('duplex', () => {
 })
 
 describe('modes', () => {
-  test('a group may narrow its target\'s mode, never widen it', () => {
+  test("a group may narrow its target's mode, never widen it", () => {
     const cfg: TargetConfig = { source: 'a', url: 'local', target: 'b', type: 'simplex', groups: {} }
     const names = { source: 'a', target: 'b' }
-    throwsCode(() => withGroupMode(cfg, '/g', 'duplex', names), 'EINVAL', { message: /cannot be duplex: the target b of namespace a is simplex/ })
+    throwsCode(() => withGroupMode(cfg, '/g', 'duplex', names), 'EINVAL', {
+      message: /cannot be duplex: the target b of namespace a is simplex/,
+    })
     const off = withGroupMode(cfg, '/g', 'off', names)
     assert.deepEqual(off.groups, { '/g': 'off' })
     assert.deepEqual(withGroupMode(off, '/g', 'simplex', names).groups, {}, 'asking for the enclosing mode clears the setting')

@@ -33,11 +33,17 @@ describe('members', () => {
     grantRole(doc, ns, a, b.publicKey, 'member', 2000)
     grantRole(doc, ns, b, c.publicKey, 'member', 3000)
     let list = read(doc, ns)
-    assert.deepEqual(list.current().map((m) => [m.publicKey, m.role, m.grantedBy]).sort(), [
-      [a.publicKey, 'admin', a.publicKey],
-      [b.publicKey, 'member', a.publicKey],
-      [c.publicKey, 'member', b.publicKey],
-    ].sort())
+    assert.deepEqual(
+      list
+        .current()
+        .map((m) => [m.publicKey, m.role, m.grantedBy])
+        .sort(),
+      [
+        [a.publicKey, 'admin', a.publicKey],
+        [b.publicKey, 'member', a.publicKey],
+        [c.publicKey, 'member', b.publicKey],
+      ].sort(),
+    )
     assert.equal(list.isMember(d.publicKey), false)
     grantRole(doc, ns, a, b.publicKey, 'admin')
     list = read(doc, ns)
@@ -56,8 +62,14 @@ describe('members', () => {
     doc.getMap('members').set(KeyPair.generate().publicKey, { role: 'admin', joined: 1, by: a.publicKey, sig: 'AAAA' })
     doc.getMap('members').set(KeyPair.generate().publicKey, { role: 'admin', joined: 1 })
     const list = read(doc, ns)
-    assert.deepEqual(list.current().filter((m) => m.role === 'admin').map((m) => m.publicKey), [a.publicKey])
-    assert.equal(list.isMember(c.publicKey), false, 'c\'s record is the refused admin grant now')
+    assert.deepEqual(
+      list
+        .current()
+        .filter((m) => m.role === 'admin')
+        .map((m) => m.publicKey),
+      [a.publicKey],
+    )
+    assert.equal(list.isMember(c.publicKey), false, "c's record is the refused admin grant now")
     assert.equal(list.isMember(x.publicKey), false)
     assert.equal(list.size, 2)
     // Rewriting the origin to name itself creator does not match the namespace id.
@@ -75,7 +87,11 @@ describe('members', () => {
     sync(doc, other)
     markLeft(other, ns, b, 5000)
     // c forges b's tombstone: the signature is c's, not b's.
-    const forged = { ...(doc.getMap('members').get(a.publicKey) as object), left: 9, lsig: Buffer.from(c.sign(new Uint8Array(3))).toString('base64url') }
+    const forged = {
+      ...(doc.getMap('members').get(a.publicKey) as object),
+      left: 9,
+      lsig: Buffer.from(c.sign(new Uint8Array(3))).toString('base64url'),
+    }
     doc.getMap('members').set(a.publicKey, forged)
     sync(other, doc)
     const list = read(doc, ns)

@@ -7,102 +7,102 @@
  *
  * Shared by test/crdt/tree.property.test.ts (short run) and scripts/fuzz-tree.ts (long run).
  */
-import * as Y from 'yjs';
-import { isTreeError, type TreeErrorCode } from '../../src/model/tree/errors.js';
-import { compareIds, ROOT } from '../../src/model/ids.js';
-import { validateName } from '../../src/model/names.js';
-import { compareEdges } from '../../src/model/tree/resolve.js';
-import { edgesOf, parseRec } from '../../src/model/tree/schema.js';
-import { TreeDoc, type Kind, type TreeNode } from '../../src/model/tree/tree.js';
-import { Prng } from '../support/prng.js';
+import * as Y from 'yjs'
+import { isTreeError, type TreeErrorCode } from '../../src/model/tree/errors.js'
+import { compareIds, ROOT } from '../../src/model/ids.js'
+import { validateName } from '../../src/model/names.js'
+import { compareEdges } from '../../src/model/tree/resolve.js'
+import { edgesOf, parseRec } from '../../src/model/tree/schema.js'
+import { TreeDoc, type Kind, type TreeNode } from '../../src/model/tree/tree.js'
+import { Prng } from '../support/prng.js'
 
 // ---- network -----------------------------------------------------------------------------
 
-const NET = Symbol('net');
+const NET = Symbol('net')
 
 export interface Replica {
-  readonly doc: Y.Doc;
-  readonly tree: TreeDoc;
+  readonly doc: Y.Doc
+  readonly tree: TreeDoc
   /** Updates this doc emitted; reads must never add to it. */
-  updates: number;
+  updates: number
 }
 
 /** Per-direction queues of updates in flight, like TestConnector's `receiving` maps. */
 export class Network {
-  readonly replicas: Replica[] = [];
-  private readonly queues: Uint8Array[][][];
+  readonly replicas: Replica[] = []
+  private readonly queues: Uint8Array[][][]
 
   constructor(
     count: number,
     private readonly rng: Prng,
   ) {
     for (let i = 0; i < count; i++) {
-      const doc = new Y.Doc();
+      const doc = new Y.Doc()
       // Seeded, distinct clientIDs so concurrent last-writer-wins picks the same winner on
       // replay; production docs keep Yjs' random clientID.
-      doc.clientID = 1 + i + rng.int(2 ** 30) * 4;
-      const replica: Replica = { doc, tree: new TreeDoc(doc, { newId: () => rng.hex16() }), updates: 0 };
+      doc.clientID = 1 + i + rng.int(2 ** 30) * 4
+      const replica: Replica = { doc, tree: new TreeDoc(doc, { newId: () => rng.hex16() }), updates: 0 }
       doc.on('update', (update: Uint8Array, origin: unknown) => {
-        replica.updates++;
-        if (origin === NET) return;
-        for (let j = 0; j < count; j++) if (j !== i) this.queues[i]![j]!.push(update);
-      });
-      this.replicas.push(replica);
+        replica.updates++
+        if (origin === NET) return
+        for (let j = 0; j < count; j++) if (j !== i) this.queues[i]![j]!.push(update)
+      })
+      this.replicas.push(replica)
     }
-    this.queues = this.replicas.map(() => this.replicas.map(() => []));
+    this.queues = this.replicas.map(() => this.replicas.map(() => []))
   }
 
   /** One random network event; returns a short description for the failure trace. */
   step(): string {
-    const busy: [number, number][] = [];
-    this.queues.forEach((row, i) => row.forEach((q, j) => q.length > 0 && busy.push([i, j])));
-    const r = this.rng.next();
+    const busy: [number, number][] = []
+    this.queues.forEach((row, i) => row.forEach((q, j) => q.length > 0 && busy.push([i, j])))
+    const r = this.rng.next()
     if (r < 0.12) {
-      const i = this.rng.int(this.replicas.length);
-      const j = (i + 1 + this.rng.int(this.replicas.length - 1)) % this.replicas.length;
-      this.syncPair(i, j);
-      return `sync ${i}->${j}`;
+      const i = this.rng.int(this.replicas.length)
+      const j = (i + 1 + this.rng.int(this.replicas.length - 1)) % this.replicas.length
+      this.syncPair(i, j)
+      return `sync ${i}->${j}`
     }
-    if (busy.length === 0) return 'idle';
-    const [i, j] = this.rng.pick(busy);
-    const q = this.queues[i]![j]!;
+    if (busy.length === 0) return 'idle'
+    const [i, j] = this.rng.pick(busy)
+    const q = this.queues[i]![j]!
     // Any queued message, not just the oldest: reordering.
-    const k = this.rng.int(q.length);
+    const k = this.rng.int(q.length)
     if (r < 0.6) {
-      this.apply(j, q.splice(k, 1)[0]!);
-      return `deliver ${i}->${j} #${k}`;
+      this.apply(j, q.splice(k, 1)[0]!)
+      return `deliver ${i}->${j} #${k}`
     }
     if (r < 0.78) {
-      const n = 1 + this.rng.int(q.length - k);
-      this.apply(j, Y.mergeUpdates(q.splice(k, n)));
-      return `batch ${i}->${j} #${k}+${n}`;
+      const n = 1 + this.rng.int(q.length - k)
+      this.apply(j, Y.mergeUpdates(q.splice(k, n)))
+      return `batch ${i}->${j} #${k}+${n}`
     }
     if (r < 0.9) {
-      this.apply(j, q[k]!);
-      return `duplicate ${i}->${j} #${k}`;
+      this.apply(j, q[k]!)
+      return `duplicate ${i}->${j} #${k}`
     }
-    q.splice(k, 1);
-    return `drop ${i}->${j} #${k}`;
+    q.splice(k, 1)
+    return `drop ${i}->${j} #${k}`
   }
 
   /** Like y-protocols sync step 2: everything `to` lacks (dropped messages included). */
   syncPair(from: number, to: number): void {
-    const a = this.replicas[from]!.doc;
-    const b = this.replicas[to]!.doc;
-    this.apply(to, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)));
+    const a = this.replicas[from]!.doc
+    const b = this.replicas[to]!.doc
+    this.apply(to, Y.encodeStateAsUpdate(a, Y.encodeStateVector(b)))
   }
 
   syncAll(): void {
     for (let round = 0; round < 2; round++) {
       for (let to = 0; to < this.replicas.length; to++) {
-        for (let from = 0; from < this.replicas.length; from++) if (from !== to) this.syncPair(from, to);
+        for (let from = 0; from < this.replicas.length; from++) if (from !== to) this.syncPair(from, to)
       }
     }
-    for (const row of this.queues) for (const q of row) q.length = 0;
+    for (const row of this.queues) for (const q of row) q.length = 0
   }
 
   private apply(to: number, update: Uint8Array): void {
-    Y.applyUpdate(this.replicas[to]!.doc, update, NET);
+    Y.applyUpdate(this.replicas[to]!.doc, update, NET)
   }
 }
 
@@ -110,84 +110,84 @@ export class Network {
 
 /** What the operations did, independent of how TreeDoc resolves it. */
 export class Model {
-  readonly kinds = new Map<string, Kind>();
+  readonly kinds = new Map<string, Kind>()
   /** Every parent each node was ever given (creation or move). */
-  readonly parents = new Map<string, Set<string>>();
-  readonly removed = new Set<string>();
+  readonly parents = new Map<string, Set<string>>()
+  readonly removed = new Set<string>()
 
   created(id: string, parent: string, kind: Kind): void {
-    this.kinds.set(id, kind);
-    this.parents.set(id, new Set([parent]));
+    this.kinds.set(id, kind)
+    this.parents.set(id, new Set([parent]))
   }
 
   moved(id: string, parent: string): void {
-    this.parents.get(id)!.add(parent);
+    this.parents.get(id)!.add(parent)
   }
 }
 
 // ---- random operations -------------------------------------------------------------------
 
-const NAMES = ['a', 'b', 'c', 'a.txt', 'b.txt', 'notes.md', '.hidden', 'Makefile'];
+const NAMES = ['a', 'b', 'c', 'a.txt', 'b.txt', 'notes.md', '.hidden', 'Makefile']
 
 function fail(msg: string): never {
-  throw new Error(msg);
+  throw new Error(msg)
 }
 
 function expectCode(e: unknown, code: TreeErrorCode, what: string): void {
-  if (!isTreeError(e, code)) throw e instanceof Error ? new Error(`${what}: expected ${code}, got ${e.message}`) : e;
+  if (!isTreeError(e, code)) throw e instanceof Error ? new Error(`${what}: expected ${code}, got ${e.message}`) : e
 }
 
 interface Live {
-  readonly groups: string[];
-  readonly nodes: string[];
+  readonly groups: string[]
+  readonly nodes: string[]
 }
 
 function liveOf(tree: TreeDoc): Live {
-  const groups = [ROOT];
-  const nodes: string[] = [];
+  const groups = [ROOT]
+  const nodes: string[] = []
   for (let i = 0; i < groups.length; i++) {
     for (const c of tree.children(groups[i]!)) {
-      nodes.push(c.id);
-      if (c.kind === 'group') groups.push(c.id);
+      nodes.push(c.id)
+      if (c.kind === 'group') groups.push(c.id)
     }
   }
-  return { groups, nodes };
+  return { groups, nodes }
 }
 
 function inSubtree(tree: TreeDoc, node: string, of: string): boolean {
-  for (let cur: string | undefined = node; cur !== undefined; cur = tree.effectiveParent(cur)) if (cur === of) return true;
-  return false;
+  for (let cur: string | undefined = node; cur !== undefined; cur = tree.effectiveParent(cur)) if (cur === of) return true
+  return false
 }
 
 /** A move with its local outcome checked against what this replica sees. */
 export function moveChecked(tree: TreeDoc, model: Model, node: string, target: string, newName?: string): string {
-  const what = `move ${node} -> ${target}/${newName ?? ''}`;
+  const what = `move ${node} -> ${target}/${newName ?? ''}`
   if (!tree.isLive(node) || !tree.isLive(target)) {
     try {
-      tree.move(node, target, newName);
+      tree.move(node, target, newName)
     } catch (e) {
-      expectCode(e, 'ENOENT', what);
-      return `${what} ENOENT`;
+      expectCode(e, 'ENOENT', what)
+      return `${what} ENOENT`
     }
-    fail(`${what} should be ENOENT`);
+    fail(`${what} should be ENOENT`)
   }
-  const finalName = newName ?? tree.get(node).storedName;
-  const cycle = inSubtree(tree, target, node);
-  const holder = tree.lookup(target, finalName);
-  const clash = holder !== undefined && holder !== node;
+  const finalName = newName ?? tree.get(node).storedName
+  const cycle = inSubtree(tree, target, node)
+  const holder = tree.lookup(target, finalName)
+  const clash = holder !== undefined && holder !== node
   try {
-    tree.move(node, target, newName);
-    if (cycle) fail(`${what} into own subtree should be EINVAL`);
-    if (clash) fail(`${what} onto ${holder} should be EEXIST`);
+    tree.move(node, target, newName)
+    if (cycle) fail(`${what} into own subtree should be EINVAL`)
+    if (clash) fail(`${what} onto ${holder} should be EEXIST`)
     if (tree.effectiveParent(node) !== target || tree.lookup(target, finalName) !== node) {
-      fail(`${what}: not found as ${target}/${finalName}`);
+      fail(`${what}: not found as ${target}/${finalName}`)
     }
-    model.moved(node, target);
-    return what;
+    model.moved(node, target)
+    return what
   } catch (e) {
-    expectCode(e, cycle ? 'EINVAL' : 'EEXIST', what);
-    if (!cycle && !clash) throw e;
-    return `${what} ${cycle ? 'EINVAL' : 'EEXIST'}`;
+    expectCode(e, cycle ? 'EINVAL' : 'EEXIST', what)
+    if (!cycle && !clash) throw e
+    return `${what} ${cycle ? 'EINVAL' : 'EEXIST'}`
   }
 }
 
@@ -196,204 +196,204 @@ export function moveChecked(tree: TreeDoc, model: Model, node: string, target: s
  * (wrapping), with no network turn in between. Random ops alone rarely hit this.
  */
 export function cycleAttempt(rng: Prng, net: Network, model: Model): string[] {
-  const groups = liveOf(net.replicas[0]!.tree).groups.filter((g) => g !== ROOT);
-  const k = Math.min(net.replicas.length, groups.length, 2 + rng.int(2));
-  if (k < 2) return ['cycle attempt: too few groups'];
-  const ring: string[] = [];
+  const groups = liveOf(net.replicas[0]!.tree).groups.filter((g) => g !== ROOT)
+  const k = Math.min(net.replicas.length, groups.length, 2 + rng.int(2))
+  if (k < 2) return ['cycle attempt: too few groups']
+  const ring: string[] = []
   while (ring.length < k) {
-    const g = rng.pick(groups);
-    if (!ring.includes(g)) ring.push(g);
+    const g = rng.pick(groups)
+    if (!ring.includes(g)) ring.push(g)
   }
-  return ring.map((g, i) => `r${i}: ${moveChecked(net.replicas[i]!.tree, model, g, ring[(i + 1) % k]!)}`);
+  return ring.map((g, i) => `r${i}: ${moveChecked(net.replicas[i]!.tree, model, g, ring[(i + 1) % k]!)}`)
 }
 
 /** One random local operation, with its local outcome checked; returns a trace line. */
 export function randomOp(rng: Prng, tree: TreeDoc, model: Model, only?: 'create'): string {
-  const live = liveOf(tree);
-  const r = only === 'create' ? 0 : rng.next();
-  const name = rng.pick(NAMES);
+  const live = liveOf(tree)
+  const r = only === 'create' ? 0 : rng.next()
+  const name = rng.pick(NAMES)
   if (r < 0.3 || live.nodes.length === 0) {
-    const kind: Kind = rng.bool(only === 'create' ? 0.6 : 0.4) ? 'group' : rng.bool(0.9) ? 'file' : 'symlink';
-    const parent = rng.pick(live.groups);
-    const exists = tree.lookup(parent, name) !== undefined;
+    const kind: Kind = rng.bool(only === 'create' ? 0.6 : 0.4) ? 'group' : rng.bool(0.9) ? 'file' : 'symlink'
+    const parent = rng.pick(live.groups)
+    const exists = tree.lookup(parent, name) !== undefined
     try {
-      const id = tree.create(parent, name, kind, kind === 'group' ? 0o755 : 0o644);
-      if (exists) fail(`create ${name} in ${parent} should be EEXIST`);
-      model.created(id, parent, kind);
-      if (tree.lookup(parent, name) !== id) fail(`created ${id} not found as ${name}`);
-      return `create ${kind} ${parent}/${name} = ${id}`;
+      const id = tree.create(parent, name, kind, kind === 'group' ? 0o755 : 0o644)
+      if (exists) fail(`create ${name} in ${parent} should be EEXIST`)
+      model.created(id, parent, kind)
+      if (tree.lookup(parent, name) !== id) fail(`created ${id} not found as ${name}`)
+      return `create ${kind} ${parent}/${name} = ${id}`
     } catch (e) {
-      expectCode(e, 'EEXIST', 'create');
-      if (!exists) throw e;
-      return `create ${parent}/${name} EEXIST`;
+      expectCode(e, 'EEXIST', 'create')
+      if (!exists) throw e
+      return `create ${parent}/${name} EEXIST`
     }
   }
-  const id = rng.pick(live.nodes);
-  const parent = tree.effectiveParent(id)!;
+  const id = rng.pick(live.nodes)
+  const parent = tree.effectiveParent(id)!
   if (r < 0.42) {
-    const holder = tree.lookup(parent, name);
+    const holder = tree.lookup(parent, name)
     try {
-      tree.rename(id, name);
-      if (holder !== undefined && holder !== id) fail(`rename onto ${holder} should be EEXIST`);
-      if (tree.lookup(parent, name) !== id) fail(`renamed ${id} not found as ${name}`);
-      return `rename ${id} -> ${name}`;
+      tree.rename(id, name)
+      if (holder !== undefined && holder !== id) fail(`rename onto ${holder} should be EEXIST`)
+      if (tree.lookup(parent, name) !== id) fail(`renamed ${id} not found as ${name}`)
+      return `rename ${id} -> ${name}`
     } catch (e) {
-      expectCode(e, 'EEXIST', 'rename');
-      if (holder === undefined || holder === id) throw e;
-      return `rename ${id} -> ${name} EEXIST`;
+      expectCode(e, 'EEXIST', 'rename')
+      if (holder === undefined || holder === id) throw e
+      return `rename ${id} -> ${name} EEXIST`
     }
   }
   if (r < 0.8) {
     // Nest and unnest: groups move more often than files, and often to or from the root.
-    const node = rng.bool(0.7) ? rng.pick(live.nodes.filter((n) => tree.get(n).kind === 'group').concat(id)) : id;
-    const target = rng.bool(0.25) ? ROOT : rng.pick(live.groups);
-    return moveChecked(tree, model, node, target, rng.bool(0.5) ? name : undefined);
+    const node = rng.bool(0.7) ? rng.pick(live.nodes.filter((n) => tree.get(n).kind === 'group').concat(id)) : id
+    const target = rng.bool(0.25) ? ROOT : rng.pick(live.groups)
+    return moveChecked(tree, model, node, target, rng.bool(0.5) ? name : undefined)
   }
   if (r < 0.92) {
-    const recursive = rng.bool(0.7);
-    const nonEmpty = tree.get(id).kind === 'group' && tree.children(id).length > 0;
+    const recursive = rng.bool(0.7)
+    const nonEmpty = tree.get(id).kind === 'group' && tree.children(id).length > 0
     try {
-      tree.remove(id, { recursive });
-      if (nonEmpty && !recursive) fail(`remove of non-empty ${id} should be ENOTEMPTY`);
-      if (tree.isLive(id)) fail(`removed ${id} still live`);
-      model.removed.add(id);
-      return `remove ${id}${recursive ? ' -r' : ''}`;
+      tree.remove(id, { recursive })
+      if (nonEmpty && !recursive) fail(`remove of non-empty ${id} should be ENOTEMPTY`)
+      if (tree.isLive(id)) fail(`removed ${id} still live`)
+      model.removed.add(id)
+      return `remove ${id}${recursive ? ' -r' : ''}`
     } catch (e) {
-      expectCode(e, 'ENOTEMPTY', 'remove');
-      if (!nonEmpty || recursive) throw e;
-      return `remove ${id} ENOTEMPTY`;
+      expectCode(e, 'ENOTEMPTY', 'remove')
+      if (!nonEmpty || recursive) throw e
+      return `remove ${id} ENOTEMPTY`
     }
   }
   if (r < 0.96) {
-    const mode = rng.pick([0o600, 0o644, 0o700, 0o755]);
-    tree.setMode(id, mode);
-    if (tree.get(id).mode !== mode) fail(`mode of ${id} not set`);
-    return `chmod ${id} ${mode.toString(8)}`;
+    const mode = rng.pick([0o600, 0o644, 0o700, 0o755])
+    tree.setMode(id, mode)
+    if (tree.get(id).mode !== mode) fail(`mode of ${id} not set`)
+    return `chmod ${id} ${mode.toString(8)}`
   }
-  const key = rng.pick(['h', 'size']);
-  const value = rng.bool(0.8) ? rng.hex16() : undefined;
-  tree.setMeta(id, key, value);
-  if (tree.get(id).meta[key] !== value) fail(`meta ${key} of ${id} not set`);
-  return `meta ${id} ${key}=${value}`;
+  const key = rng.pick(['h', 'size'])
+  const value = rng.bool(0.8) ? rng.hex16() : undefined
+  tree.setMeta(id, key, value)
+  if (tree.get(id).meta[key] !== value) fail(`meta ${key} of ${id} not set`)
+  return `meta ${id} ${key}=${value}`
 }
 
 // ---- checks ------------------------------------------------------------------------------
 
 /** Canonical dump: one line per live node, `path id kind mode meta`, sorted. */
 export function dumpTree(tree: TreeDoc): string {
-  const lines: string[] = [];
+  const lines: string[] = []
   const walk = (dir: string, path: string) => {
     for (const c of tree.children(dir)) {
-      const p = `${path}/${c.name}`;
-      lines.push(`${p}\t${c.id}\t${c.kind}\t${c.mode.toString(8)}\t${JSON.stringify(c.meta)}`);
-      if (c.kind === 'group') walk(c.id, p);
+      const p = `${path}/${c.name}`
+      lines.push(`${p}\t${c.id}\t${c.kind}\t${c.mode.toString(8)}\t${JSON.stringify(c.meta)}`)
+      if (c.kind === 'group') walk(c.id, p)
     }
-  };
-  walk(ROOT, '');
-  return lines.sort().join('\n');
+  }
+  walk(ROOT, '')
+  return lines.sort().join('\n')
 }
 
 /** Structural invariants that hold on any replica at any time, synced or not. */
 export function checkShape(tree: TreeDoc, model: Model): void {
-  const seen = new Set<string>([ROOT]);
-  const t = tree.doc.getMap('t');
+  const seen = new Set<string>([ROOT])
+  const t = tree.doc.getMap('t')
   const walk = (dir: string, path: string[]) => {
-    const names = new Set<string>();
-    const kids = tree.children(dir);
+    const names = new Set<string>()
+    const kids = tree.children(dir)
     // The documented duplicate rule: per stored name exactly one child shows it unchanged, the
     // one named first (lowest `named` Lamport time, then lowest id).
-    const byStored = new Map<string, TreeNode[]>();
-    for (const c of kids) byStored.set(c.storedName, [...(byStored.get(c.storedName) ?? []), c]);
+    const byStored = new Map<string, TreeNode[]>()
+    for (const c of kids) byStored.set(c.storedName, [...(byStored.get(c.storedName) ?? []), c])
     for (const [stored, same] of byStored) {
-      const keepers = same.filter((c) => c.name === stored);
+      const keepers = same.filter((c) => c.name === stored)
       const first = same
         .map((c) => ({ id: c.id, named: parseRec(c.id, t.get(c.id))!.named }))
-        .sort((a, b) => a.named - b.named || compareIds(a.id, b.id))[0]!;
-      if (keepers.length !== 1 || keepers[0]!.id !== first.id) fail(`in ${dir}, ${stored} should be kept by ${first.id}`);
-      for (const c of same) if (c !== keepers[0] && !c.name.includes(' (conflict ')) fail(`${c.id} shown as ${c.name}`);
+        .sort((a, b) => a.named - b.named || compareIds(a.id, b.id))[0]!
+      if (keepers.length !== 1 || keepers[0]!.id !== first.id) fail(`in ${dir}, ${stored} should be kept by ${first.id}`)
+      for (const c of same) if (c !== keepers[0] && !c.name.includes(' (conflict ')) fail(`${c.id} shown as ${c.name}`)
     }
     for (const c of kids) {
-      if (seen.has(c.id)) fail(`${c.id} listed twice (cycle or duplicate)`);
-      seen.add(c.id);
-      validateName(c.name);
-      if (names.has(c.name)) fail(`duplicate display name ${c.name} in ${dir}`);
-      names.add(c.name);
-      if (c.parentId !== dir || tree.effectiveParent(c.id) !== dir) fail(`${c.id} listed under ${dir} but parent ${c.parentId}`);
-      const p = [...path, c.name];
-      if (tree.lookup(dir, c.name) !== c.id) fail(`lookup ${p.join('/')} != ${c.id}`);
-      if (tree.resolvePath(p) !== c.id) fail(`resolvePath ${p.join('/')} != ${c.id}`);
-      if (tree.pathOf(c.id).join('/') !== p.join('/')) fail(`pathOf ${c.id} = ${tree.pathOf(c.id).join('/')}, listed at ${p.join('/')}`);
-      if (c.kind !== model.kinds.get(c.id)) fail(`${c.id} kind ${c.kind}, created as ${model.kinds.get(c.id)}`);
-      if (c.kind === 'group') walk(c.id, p);
+      if (seen.has(c.id)) fail(`${c.id} listed twice (cycle or duplicate)`)
+      seen.add(c.id)
+      validateName(c.name)
+      if (names.has(c.name)) fail(`duplicate display name ${c.name} in ${dir}`)
+      names.add(c.name)
+      if (c.parentId !== dir || tree.effectiveParent(c.id) !== dir) fail(`${c.id} listed under ${dir} but parent ${c.parentId}`)
+      const p = [...path, c.name]
+      if (tree.lookup(dir, c.name) !== c.id) fail(`lookup ${p.join('/')} != ${c.id}`)
+      if (tree.resolvePath(p) !== c.id) fail(`resolvePath ${p.join('/')} != ${c.id}`)
+      if (tree.pathOf(c.id).join('/') !== p.join('/')) fail(`pathOf ${c.id} = ${tree.pathOf(c.id).join('/')}, listed at ${p.join('/')}`)
+      if (c.kind !== model.kinds.get(c.id)) fail(`${c.id} kind ${c.kind}, created as ${model.kinds.get(c.id)}`)
+      if (c.kind === 'group') walk(c.id, p)
     }
-  };
-  walk(ROOT, []);
+  }
+  walk(ROOT, [])
   // No orphans: live exactly when reachable from the root through listings.
   for (const id of model.kinds.keys()) {
-    if (tree.isLive(id) !== seen.has(id)) fail(`${id} isLive=${tree.isLive(id)} but reachable=${seen.has(id)}`);
-    if (!seen.has(id) && tree.find(id) !== undefined) fail(`${id} not live but find() returns it`);
+    if (tree.isLive(id) !== seen.has(id)) fail(`${id} isLive=${tree.isLive(id)} but reachable=${seen.has(id)}`)
+    if (!seen.has(id) && tree.find(id) !== undefined) fail(`${id} not live but find() returns it`)
   }
 }
 
 /** After a full sync: nothing lost that was not deleted, by the documented delete rule. */
 export function checkComplete(tree: TreeDoc, model: Model): void {
   for (const [id, kind] of model.kinds) {
-    if (tree.isTombstoned(id) !== model.removed.has(id)) fail(`${id} tombstoned=${tree.isTombstoned(id)}, removed=${model.removed.has(id)}`);
+    if (tree.isTombstoned(id) !== model.removed.has(id)) fail(`${id} tombstoned=${tree.isTombstoned(id)}, removed=${model.removed.has(id)}`)
     // Every node hangs somewhere it was actually put, and the chain reaches the root.
-    let hidden = model.removed.has(id);
-    let steps = 0;
+    let hidden = model.removed.has(id)
+    let steps = 0
     for (let cur = id; cur !== ROOT; ) {
-      const parent = tree.effectiveParent(cur);
-      if (parent === undefined) fail(`${cur} (${kind}) is detached from the root`);
-      if (!model.parents.get(cur)!.has(parent)) fail(`${cur} hangs under ${parent}, never put there`);
-      if (++steps > model.kinds.size) fail(`cycle above ${id}`);
-      if (model.removed.has(parent)) hidden = true;
-      cur = parent;
+      const parent = tree.effectiveParent(cur)
+      if (parent === undefined) fail(`${cur} (${kind}) is detached from the root`)
+      if (!model.parents.get(cur)!.has(parent)) fail(`${cur} hangs under ${parent}, never put there`)
+      if (++steps > model.kinds.size) fail(`cycle above ${id}`)
+      if (model.removed.has(parent)) hidden = true
+      cur = parent
     }
-    if (tree.isLive(id) === hidden) fail(`${id} live=${tree.isLive(id)} but removed ancestor or self=${hidden}`);
+    if (tree.isLive(id) === hidden) fail(`${id} live=${tree.isLive(id)} but removed ancestor or self=${hidden}`)
   }
 }
 
 /** The incrementally maintained view must equal a from-scratch resolution of the same state. */
 export function checkFresh(replica: Replica): void {
-  const fresh = new Y.Doc();
-  Y.applyUpdate(fresh, Y.encodeStateAsUpdate(replica.doc));
-  const a = dumpTree(replica.tree);
-  const b = dumpTree(new TreeDoc(fresh));
-  if (a !== b) fail(`incremental view differs from a fresh load:\n--- incremental\n${a}\n--- fresh\n${b}`);
+  const fresh = new Y.Doc()
+  Y.applyUpdate(fresh, Y.encodeStateAsUpdate(replica.doc))
+  const a = dumpTree(replica.tree)
+  const b = dumpTree(new TreeDoc(fresh))
+  if (a !== b) fail(`incremental view differs from a fresh load:\n--- incremental\n${a}\n--- fresh\n${b}`)
 }
 
 // ---- one case ----------------------------------------------------------------------------
 
 export interface CaseResult {
-  readonly replicas: number;
-  readonly ops: number;
-  readonly nodes: number;
+  readonly replicas: number
+  readonly ops: number
+  readonly nodes: number
   /** Coverage of the interesting rules in the final state, to keep the property non-vacuous. */
-  readonly coverage: Coverage;
+  readonly coverage: Coverage
 }
 
 export interface Coverage {
   /** Nodes shown with a conflict tag. */
-  conflicts: number;
+  conflicts: number
   /** Nodes whose newest edge was skipped at read time (a move that would close a cycle). */
-  cycleSkips: number;
+  cycleSkips: number
   /** Nodes never removed but hidden under a removed group. */
-  hiddenUnderRemoved: number;
+  hiddenUnderRemoved: number
 }
 
 export function coverageOf(replica: Replica, model: Model): Coverage {
-  const cov: Coverage = { conflicts: 0, cycleSkips: 0, hiddenUnderRemoved: 0 };
-  const t = replica.doc.getMap('t');
+  const cov: Coverage = { conflicts: 0, cycleSkips: 0, hiddenUnderRemoved: 0 }
+  const t = replica.doc.getMap('t')
   for (const id of model.kinds.keys()) {
-    const node = replica.tree.find(id);
-    if (node !== undefined && node.name !== node.storedName) cov.conflicts++;
-    if (node === undefined && !model.removed.has(id)) cov.hiddenUnderRemoved++;
-    const rec = parseRec(id, t.get(id))!;
-    const newest = edgesOf(id, rec).sort(compareEdges).at(-1)!;
-    if (replica.tree.effectiveParent(id) !== newest.parent) cov.cycleSkips++;
+    const node = replica.tree.find(id)
+    if (node !== undefined && node.name !== node.storedName) cov.conflicts++
+    if (node === undefined && !model.removed.has(id)) cov.hiddenUnderRemoved++
+    const rec = parseRec(id, t.get(id))!
+    const newest = edgesOf(id, rec).sort(compareEdges).at(-1)!
+    if (replica.tree.effectiveParent(id) !== newest.parent) cov.cycleSkips++
   }
-  return cov;
+  return cov
 }
 
 /**
@@ -401,56 +401,56 @@ export function coverageOf(replica: Replica, model: Model): Coverage {
  * network events, checks along the way, full sync, final checks. Throws with the trace.
  */
 export function runCase(seed: number): CaseResult {
-  const rng = new Prng(seed);
-  const count = 2 + (seed % 2);
-  const net = new Network(count, rng);
-  const model = new Model();
-  const trace: string[] = [];
-  const opCount = 10 + rng.int(21);
-  const midCheck = rng.int(opCount);
+  const rng = new Prng(seed)
+  const count = 2 + (seed % 2)
+  const net = new Network(count, rng)
+  const model = new Model()
+  const trace: string[] = []
+  const opCount = 10 + rng.int(21)
+  const midCheck = rng.int(opCount)
   // How often the network gets a turn: low values mean long partitions, hence more concurrency.
-  const netShare = rng.pick([0.15, 0.4, 0.65]);
+  const netShare = rng.pick([0.15, 0.4, 0.65])
   try {
     // A shared starting tree, so concurrent moves, renames and deletes hit the same nodes.
-    const setup = rng.int(8);
-    for (let i = 0; i < setup; i++) trace.push(`r0: ${randomOp(rng, net.replicas[0]!.tree, model, 'create')}`);
-    net.syncAll();
-    trace.push('sync all');
+    const setup = rng.int(8)
+    for (let i = 0; i < setup; i++) trace.push(`r0: ${randomOp(rng, net.replicas[0]!.tree, model, 'create')}`)
+    net.syncAll()
+    trace.push('sync all')
     for (let done = 0; done < opCount; ) {
       if (rng.bool(0.08)) {
-        trace.push(...cycleAttempt(rng, net, model));
-        done++;
+        trace.push(...cycleAttempt(rng, net, model))
+        done++
       } else if (!rng.bool(netShare)) {
-        const r = rng.int(count);
-        trace.push(`r${r}: ${randomOp(rng, net.replicas[r]!.tree, model)}`);
-        done++;
+        const r = rng.int(count)
+        trace.push(`r${r}: ${randomOp(rng, net.replicas[r]!.tree, model)}`)
+        done++
         if (done === midCheck) {
-          const replica = rng.pick(net.replicas);
-          checkShape(replica.tree, model);
-          checkFresh(replica);
+          const replica = rng.pick(net.replicas)
+          checkShape(replica.tree, model)
+          checkFresh(replica)
         }
       } else {
-        trace.push(net.step());
+        trace.push(net.step())
       }
     }
-    net.syncAll();
-    trace.push('sync all');
-    const before = net.replicas.map((r) => r.updates);
-    const dumps = net.replicas.map((r) => dumpTree(r.tree));
+    net.syncAll()
+    trace.push('sync all')
+    const before = net.replicas.map((r) => r.updates)
+    const dumps = net.replicas.map((r) => dumpTree(r.tree))
     for (let i = 1; i < count; i++) {
-      if (dumps[i] !== dumps[0]) fail(`replicas 0 and ${i} differ:\n--- r0\n${dumps[0]}\n--- r${i}\n${dumps[i]}`);
+      if (dumps[i] !== dumps[0]) fail(`replicas 0 and ${i} differ:\n--- r0\n${dumps[0]}\n--- r${i}\n${dumps[i]}`)
     }
     for (const r of net.replicas) {
-      checkShape(r.tree, model);
-      checkComplete(r.tree, model);
-      checkFresh(r);
+      checkShape(r.tree, model)
+      checkComplete(r.tree, model)
+      checkFresh(r)
     }
     net.replicas.forEach((r, i) => {
-      if (r.updates !== before[i]) fail(`reads wrote to replica ${i}`);
-    });
-    return { replicas: count, ops: opCount, nodes: model.kinds.size, coverage: coverageOf(net.replicas[0]!, model) };
+      if (r.updates !== before[i]) fail(`reads wrote to replica ${i}`)
+    })
+    return { replicas: count, ops: opCount, nodes: model.kinds.size, coverage: coverageOf(net.replicas[0]!, model) }
   } catch (e) {
-    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e);
-    throw new Error(`seed ${seed} failed (rerun: MESHFS_TREE_SEED=${seed}): ${msg}\ntrace:\n  ${trace.join('\n  ')}`);
+    const msg = e instanceof Error ? (e.stack ?? e.message) : String(e)
+    throw new Error(`seed ${seed} failed (rerun: MESHFS_TREE_SEED=${seed}): ${msg}\ntrace:\n  ${trace.join('\n  ')}`)
   }
 }

@@ -12,7 +12,14 @@ import { openMemoryStore } from '../../src/store/local-store.js'
 
 const RW = { read: true, write: true, append: false, truncate: false }
 const RO = { read: true, write: false, append: false, truncate: false }
-const INFO = { id: 'cd'.repeat(16), alias: 'c', application: 'files', upgradePolicy: 'lazy-on-access' as const, description: '', createdMs: 1 }
+const INFO = {
+  id: 'cd'.repeat(16),
+  alias: 'c',
+  application: 'files',
+  upgradePolicy: 'lazy-on-access' as const,
+  description: '',
+  createdMs: 1,
+}
 
 function setup() {
   const store = openMemoryStore()
@@ -93,7 +100,10 @@ test('holes read as zeros and are not stored; truncation cuts and extends with z
   await f.release()
   const data = await readAll(handler, '/sparse')
   assert.equal(data.length, 3 * CHUNK + 10)
-  assert.equal(data.subarray(0, 3 * CHUNK).every((b) => b === 0), true)
+  assert.equal(
+    data.subarray(0, 3 * CHUNK).every((b) => b === 0),
+    true,
+  )
   assert.deepEqual([...data.subarray(3 * CHUNK)], [101, 110, 0, 0, 0, 0, 0, 0, 0, 0])
 })
 

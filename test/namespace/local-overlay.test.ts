@@ -16,7 +16,14 @@ import { errnoOf } from '../support/errno.js'
 
 const RW = { read: true, write: true, append: false, truncate: false }
 const RO = { read: true, write: false, append: false, truncate: false }
-const INFO = { id: 'cd'.repeat(16), alias: 'overlay', application: 'files', upgradePolicy: 'lazy-on-access' as const, description: '', createdMs: 1 }
+const INFO = {
+  id: 'cd'.repeat(16),
+  alias: 'overlay',
+  application: 'files',
+  upgradePolicy: 'lazy-on-access' as const,
+  description: '',
+  createdMs: 1,
+}
 
 /** A handler over a fresh namespace with its local area in a temp folder, removed after `fn`. */
 async function withHandler(fn: (h: ReplicatedHandler, localRoot: string) => Promise<void>): Promise<void> {

@@ -10,7 +10,14 @@ import { openMemoryStore } from '../../src/store/local-store.js'
 
 const RW = { read: true, write: true, append: false, truncate: false }
 const RO = { read: true, write: false, append: false, truncate: false }
-const INFO = { id: 'ab'.repeat(16), alias: 'unit', application: 'files', upgradePolicy: 'lazy-on-access' as const, description: '', createdMs: 1 }
+const INFO = {
+  id: 'ab'.repeat(16),
+  alias: 'unit',
+  application: 'files',
+  upgradePolicy: 'lazy-on-access' as const,
+  description: '',
+  createdMs: 1,
+}
 
 function setup(wrap: (s: ReplicaStore) => ReplicaStore = (s) => s) {
   const local = openMemoryStore()

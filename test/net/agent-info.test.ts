@@ -16,7 +16,14 @@ const alice = KeyPair.generate()
 const bob = KeyPair.generate()
 
 function info(signer = alice, over: Partial<Parameters<typeof signAgentInfo>[1]> = {}): SignedAgentInfo {
-  return signAgentInfo(signer, { space: NS, urls: ['ws://127.0.0.1:7300'], createdAtMs: NOW, expiresAtMs: NOW + 20 * 60_000, isTombstone: false, ...over })
+  return signAgentInfo(signer, {
+    space: NS,
+    urls: ['ws://127.0.0.1:7300'],
+    createdAtMs: NOW,
+    expiresAtMs: NOW + 20 * 60_000,
+    isTombstone: false,
+    ...over,
+  })
 }
 
 function code(fn: () => unknown, expected: string): void {
@@ -60,9 +67,22 @@ describe('agent infos', () => {
 
   it('refuse malformed values, and signing refuses to make one', () => {
     const i = info()
-    for (const bad of [null, [], 'x', { ...i, agent: 'abc' }, { ...i, space: 'team' }, { ...i, urls: 'ws://x' }, { ...i, urls: ['http://x:1'] },
-      { ...i, urls: ['ws://' + 'a'.repeat(300)] }, { ...i, urls: Array(9).fill('ws://a:1') }, { ...i, createdAtMs: -1 }, { ...i, expiresAtMs: 1.5 },
-      { ...i, expiresAtMs: i.createdAtMs }, { ...i, isTombstone: 0 }, { ...i, sig: 'short' }]) {
+    for (const bad of [
+      null,
+      [],
+      'x',
+      { ...i, agent: 'abc' },
+      { ...i, space: 'team' },
+      { ...i, urls: 'ws://x' },
+      { ...i, urls: ['http://x:1'] },
+      { ...i, urls: ['ws://' + 'a'.repeat(300)] },
+      { ...i, urls: Array(9).fill('ws://a:1') },
+      { ...i, createdAtMs: -1 },
+      { ...i, expiresAtMs: 1.5 },
+      { ...i, expiresAtMs: i.createdAtMs },
+      { ...i, isTombstone: 0 },
+      { ...i, sig: 'short' },
+    ]) {
       code(() => verifyAgentInfo(bad, NOW), 'malformed')
     }
     code(() => info(alice, { expiresAtMs: NOW + MAX_TTL_MS + 1 }), 'malformed')
@@ -105,7 +125,10 @@ describe('the peer store', () => {
     assert.equal(s.offer(newer, NOW), 'accepted')
     assert.equal(s.offer(info(), NOW), 'stale')
     assert.deepEqual(s.get(NS, alice.publicKey), newer)
-    assert.deepEqual(s.live(NS).map((i) => i.agent), [alice.publicKey])
+    assert.deepEqual(
+      s.live(NS).map((i) => i.agent),
+      [alice.publicKey],
+    )
   })
 
   it('throws on a bad signature and stores nothing', () => {
@@ -114,15 +137,21 @@ describe('the peer store', () => {
     assert.deepEqual(s.all(NS), [])
   })
 
-  it('holds a non-member\'s info pending, and takes it in once the key is a member', () => {
+  it("holds a non-member's info pending, and takes it in once the key is a member", () => {
     const members = new Set<string>()
     const s = store(members)
     assert.equal(s.offer(info(bob), NOW), 'pending')
     assert.deepEqual(s.all(NS), [])
     assert.deepEqual(s.promote(), [])
     members.add(bob.publicKey)
-    assert.deepEqual(s.promote().map((i) => i.agent), [bob.publicKey])
-    assert.deepEqual(s.live(NS).map((i) => i.agent), [bob.publicKey])
+    assert.deepEqual(
+      s.promote().map((i) => i.agent),
+      [bob.publicKey],
+    )
+    assert.deepEqual(
+      s.live(NS).map((i) => i.agent),
+      [bob.publicKey],
+    )
   })
 
   it('a tombstone replaces the live info, and the older live info cannot come back', () => {
@@ -139,7 +168,10 @@ describe('the peer store', () => {
     s.offer(info(alice, { expiresAtMs: NOW + 1000 }), NOW)
     s.offer(info(bob, { expiresAtMs: NOW + 1000 }), NOW)
     assert.deepEqual(s.expire(NOW + 999), [])
-    assert.deepEqual(s.expire(NOW + 1000).map((i) => i.agent), [alice.publicKey])
+    assert.deepEqual(
+      s.expire(NOW + 1000).map((i) => i.agent),
+      [alice.publicKey],
+    )
     members.add(bob.publicKey)
     assert.deepEqual(s.promote(), [], 'the expired pending info is gone too')
     assert.deepEqual(s.namespaces(), [])
@@ -175,8 +207,11 @@ describe('the peer store', () => {
     s.offer(info(bob, { expiresAtMs: NOW + 1000 }), NOW)
     s.putOwn(info(self))
     const again = store(members, saved)
-    assert.equal(again.load(new Set([NS]), NOW + 2000), 1, 'bob\'s expired and the own info are not loaded')
-    assert.deepEqual(again.live(NS).map((i) => i.agent), [alice.publicKey])
+    assert.equal(again.load(new Set([NS]), NOW + 2000), 1, "bob's expired and the own info are not loaded")
+    assert.deepEqual(
+      again.live(NS).map((i) => i.agent),
+      [alice.publicKey],
+    )
     assert.equal(store(members, saved).load(new Set([OTHER_NS]), NOW), 0, 'a namespace no longer held')
     // A tampered record is skipped, not trusted.
     const value = saved.value as { infos: SignedAgentInfo[] }

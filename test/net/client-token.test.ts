@@ -12,15 +12,23 @@ const node = KeyPair.generate()
 const other = KeyPair.generate()
 
 function mint(opts: { expiresAtMs?: number | null; readOnly?: boolean; issuer?: KeyPair } = {}): string {
-  return createClientToken({ namespaceId: NS, issuer: opts.issuer ?? node, expiresAtMs: opts.expiresAtMs ?? null, readOnly: opts.readOnly ?? false }).token
+  return createClientToken({
+    namespaceId: NS,
+    issuer: opts.issuer ?? node,
+    expiresAtMs: opts.expiresAtMs ?? null,
+    readOnly: opts.readOnly ?? false,
+  }).token
 }
 
 function refused(token: unknown, code: string, now = NOW): void {
-  assert.throws(() => verifyClientToken(token, { publicKey: node.publicKey, now }), (err: unknown) => {
-    assert.ok(err instanceof ClientTokenError, String(err))
-    assert.equal(err.code, code, err.message)
-    return true
-  })
+  assert.throws(
+    () => verifyClientToken(token, { publicKey: node.publicKey, now }),
+    (err: unknown) => {
+      assert.ok(err instanceof ClientTokenError, String(err))
+      assert.equal(err.code, code, err.message)
+      return true
+    },
+  )
 }
 
 /** A token whose payload is `claims`, signed (validly) by `signer` over exactly those bytes. */
@@ -35,7 +43,10 @@ describe('client tokens', () => {
     const token = mint({ expiresAtMs: NOW + 60_000, readOnly: true })
     assert.match(token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'URL-safe as it is')
     const claims = verifyClientToken(token, { publicKey: node.publicKey, now: NOW })
-    assert.deepEqual({ ns: claims.ns, iss: claims.iss, exp: claims.exp, ro: claims.ro }, { ns: NS, iss: node.publicKey, exp: NOW + 60_000, ro: true })
+    assert.deepEqual(
+      { ns: claims.ns, iss: claims.iss, exp: claims.exp, ro: claims.ro },
+      { ns: NS, iss: node.publicKey, exp: NOW + 60_000, ro: true },
+    )
     assert.equal(verifyClientToken(mint(), { publicKey: node.publicKey, now: Number.MAX_SAFE_INTEGER }).exp, null, 'no expiry')
     assert.notEqual(mint(), mint(), 'each token has its own nonce')
   })

@@ -16,12 +16,18 @@ import { createLogger } from '../../src/util/log.js'
 import { waitFor } from '../support/wait.js'
 
 async function node(dir: string): Promise<Node> {
-  const node = new Node(openMemoryStore(), KeyPair.generate(), dir, { listen: { host: DEFAULT_SYNC_OPTIONS.listenHost, port: 0 }, sync: DEFAULT_SYNC_OPTIONS, log: createLogger('error') })
+  const node = new Node(openMemoryStore(), KeyPair.generate(), dir, {
+    listen: { host: DEFAULT_SYNC_OPTIONS.listenHost, port: 0 },
+    sync: DEFAULT_SYNC_OPTIONS,
+    log: createLogger('error'),
+  })
   await node.start()
   return node
 }
 
-test('a notify reaches the member\'s events stream, with the sender\'s key; sync state shows as events too', { timeout: 60_000 }, async () => {
+test("a notify reaches the member's events stream, with the sender's key; sync state shows as events too", {
+  timeout: 60_000,
+}, async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'meshfs-notify-'))
   const nodes: Node[] = []
   try {
@@ -32,20 +38,34 @@ test('a notify reaches the member\'s events stream, with the sender\'s key; sync
     const solo = a.namespaces.create({ alias: 'solo' })
     const seen: StampedEvent[] = []
     b.events.subscribe(team.id, (e) => seen.push(e))
-    const token = a.namespaces.createInvitation('team', { addresses: [a.sync.url], recursive: false, expiresAtMs: Date.now() + 60_000, uses: 1 })
+    const token = a.namespaces.createInvitation('team', {
+      addresses: [a.sync.url],
+      recursive: false,
+      expiresAtMs: Date.now() + 60_000,
+      uses: 1,
+    })
     const keyA = a.namespaces.identity.publicKey
     const keyB = b.namespaces.identity.publicKey
     assert.equal(await b.sync.join(a.sync.url, token, keyA), team.id)
     b.sync.keepConnected(a.sync.url, keyA)
 
-    await waitFor(() => seen.some((e) => e.type === 'sync' && e.state === 'reconciled' && e.peer === keyA), { what: 'B to have reconciled team with A', timeoutMs: 20_000 })
+    await waitFor(() => seen.some((e) => e.type === 'sync' && e.state === 'reconciled' && e.peer === keyA), {
+      what: 'B to have reconciled team with A',
+      timeoutMs: 20_000,
+    })
     assert.ok(seen.some((e) => e.type === 'sync' && e.state === 'connected' && e.peer === keyA))
-    await waitFor(() => a.sync.peersOf(team.id).some((p) => p.key === keyB && p.connected), { what: 'A to share team with B', timeoutMs: 20_000 })
+    await waitFor(() => a.sync.peersOf(team.id).some((p) => p.key === keyB && p.connected), {
+      what: 'A to share team with B',
+      timeoutMs: 20_000,
+    })
 
     assert.equal(a.sync.notify(team.id, keyB.slice(0, 6), 'ping ✓'), keyB)
-    await waitFor(() => seen.some((e) => e.type === 'notify'), { what: 'the notify on B\'s events', timeoutMs: 20_000 })
+    await waitFor(() => seen.some((e) => e.type === 'notify'), { what: "the notify on B's events", timeoutMs: 20_000 })
     const n = seen.find((e) => e.type === 'notify')!
-    assert.deepEqual({ type: n.type, ns: n.ns, from: (n as { from: string }).from, data: (n as { data: string }).data }, { type: 'notify', ns: team.id, from: keyA, data: 'ping ✓' })
+    assert.deepEqual(
+      { type: n.type, ns: n.ns, from: (n as { from: string }).from, data: (n as { data: string }).data },
+      { type: 'notify', ns: team.id, from: keyA, data: 'ping ✓' },
+    )
 
     const refusal = (fn: () => unknown, code: string, re: RegExp) =>
       assert.throws(fn, (err: unknown) => err instanceof NotifyError && err.code === code && re.test(err.message))
@@ -55,7 +75,10 @@ test('a notify reaches the member\'s events stream, with the sender\'s key; sync
     refusal(() => a.sync.notify('0'.repeat(32), keyB, 'x'), 'ENOENT', /does not hold/)
 
     await a.sync.stop()
-    await waitFor(() => seen.some((e) => e.type === 'sync' && e.state === 'disconnected' && e.peer === keyA), { what: 'B to see A disconnected', timeoutMs: 20_000 })
+    await waitFor(() => seen.some((e) => e.type === 'sync' && e.state === 'disconnected' && e.peer === keyA), {
+      what: 'B to see A disconnected',
+      timeoutMs: 20_000,
+    })
     refusal(() => b.sync.notify(team.id, keyA, 'x'), 'ENOTCONN', /not connected/)
   } finally {
     for (const n of nodes) await n.stop()

@@ -31,7 +31,14 @@ import { dumpTree } from '../model/tree-harness.js'
 const KEYS = Array.from({ length: 4 }, () => KeyPair.generate())
 const NS_ALL = 'a1'.repeat(16)
 const NS_SOME = 'b2'.repeat(16)
-const info = (id: string) => ({ id, alias: id.slice(0, 4), application: 'files', upgradePolicy: 'lazy-on-access' as const, description: '', createdMs: 1 })
+const info = (id: string) => ({
+  id,
+  alias: id.slice(0, 4),
+  application: 'files',
+  upgradePolicy: 'lazy-on-access' as const,
+  description: '',
+  createdMs: 1,
+})
 
 /** A node as the sessions see it: a SyncHost over replicas and blobs of its own store. */
 class SimNode implements SyncHost {
@@ -41,7 +48,10 @@ class SimNode implements SyncHost {
   /** Sessions with the other nodes, by peer index. */
   readonly sessions = new Map<number, SyncSession>()
 
-  constructor(readonly index: number, readonly holders: ReadonlyMap<string, readonly number[]>) {
+  constructor(
+    readonly index: number,
+    readonly holders: ReadonlyMap<string, readonly number[]>,
+  ) {
     this.identity = KEYS[index]!
   }
 
@@ -140,7 +150,10 @@ class SimNetwork {
   /** A deliberately broken network (the guard): frames of this type are lost even when healing. */
   lose: PeerMessage['type'] | undefined
 
-  constructor(readonly nodes: SimNode[], private readonly rng: Prng) {}
+  constructor(
+    readonly nodes: SimNode[],
+    private readonly rng: Prng,
+  ) {}
 
   pairs(): Array<[number, number]> {
     const out: Array<[number, number]> = []
@@ -152,7 +165,10 @@ class SimNetwork {
   connect(a: number, b: number): void {
     this.queues.set(`${a}>${b}`, [])
     this.queues.set(`${b}>${a}`, [])
-    for (const [from, to] of [[a, b], [b, a]] as const) {
+    for (const [from, to] of [
+      [a, b],
+      [b, a],
+    ] as const) {
       const node = this.nodes[from]!
       const session = new SyncSession({
         host: node,
@@ -176,8 +192,10 @@ class SimNetwork {
 
   private send(from: number, to: number, m: PeerMessage): void {
     // The sharing rule: nothing of a namespace reaches a node that does not hold it.
-    if ('ns' in m && m.type !== 'joined') assert.ok(this.nodes[to]!.holders.get(m.ns)!.includes(to), `${m.type} of ${m.ns} sent to non-member ${to}`)
-    if (m.type === 'namespaces') for (const ns of m.ids) assert.ok(this.nodes[to]!.holders.get(ns)!.includes(to), `namespace ${ns} announced to non-member ${to}`)
+    if ('ns' in m && m.type !== 'joined')
+      assert.ok(this.nodes[to]!.holders.get(m.ns)!.includes(to), `${m.type} of ${m.ns} sent to non-member ${to}`)
+    if (m.type === 'namespaces')
+      for (const ns of m.ids) assert.ok(this.nodes[to]!.holders.get(ns)!.includes(to), `namespace ${ns} announced to non-member ${to}`)
     this.queues.get(`${from}>${to}`)!.push(encodeMessage(m))
   }
 
@@ -281,7 +299,11 @@ function putBinary(rng: Prng, node: SimNode, tree: NamespaceReplica['tree'], par
 /** What every holder of `ns` must agree on once synced. */
 function stateOf(node: SimNode, ns: string): string {
   const replica = node.replicas.get(ns)!
-  const texts = replica.docKeys().filter((k) => k !== 'tree').sort().map((k) => `${k}=${JSON.stringify(replica.text(k).toString())}`)
+  const texts = replica
+    .docKeys()
+    .filter((k) => k !== 'tree')
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(replica.text(k).toString())}`)
   return [
     JSON.stringify(replica.maybeInfo() ?? null),
     dumpTree(replica.tree),
@@ -300,7 +322,10 @@ function runCase(seed: number, opts: CaseOptions = {}): Stats {
   const rng = new Prng(seed)
   const count = 2 + rng.int(3)
   const some = [0, ...Array.from({ length: count - 1 }, (_, i) => i + 1).filter(() => rng.bool(0.5))]
-  const holders = new Map<string, number[]>([[NS_ALL, Array.from({ length: count }, (_, i) => i)], [NS_SOME, some]])
+  const holders = new Map<string, number[]>([
+    [NS_ALL, Array.from({ length: count }, (_, i) => i)],
+    [NS_SOME, some],
+  ])
   const nodes = Array.from({ length: count }, (_, i) => new SimNode(i, holders))
   for (const [ns, hs] of holders) for (const i of hs) nodes[i]!.hold(ns, i === 0)
   const net = new SimNetwork(nodes, rng)
@@ -329,7 +354,12 @@ function runCase(seed: number, opts: CaseOptions = {}): Stats {
   }
   for (const [ns, hs] of holders) {
     const want = stateOf(nodes[0]!, ns)
-    for (const i of hs) assert.equal(stateOf(nodes[i]!, ns), want, `seed ${seed}: node ${i} differs from node 0 in ${ns === NS_ALL ? 'the shared' : 'the partly held'} namespace`)
+    for (const i of hs)
+      assert.equal(
+        stateOf(nodes[i]!, ns),
+        want,
+        `seed ${seed}: node ${i} differs from node 0 in ${ns === NS_ALL ? 'the shared' : 'the partly held'} namespace`,
+      )
     for (const i of hs) assert.deepEqual(nodes[i]!.missingBlobs(ns), [], `seed ${seed}: node ${i} still lacks blobs`)
   }
   for (let i = 0; i < count; i++) if (!some.includes(i)) assert.equal(nodes[i]!.replicas.has(NS_SOME), false)

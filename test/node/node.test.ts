@@ -29,7 +29,13 @@ test('a node reopened from its data directory holds its namespaces, with the sam
       first.events.subscribe(id, (e) => seen.push(e))
       await first.table.resolve('/team').handler.mkdir!('/docs', 0o755)
       await waitFor(() => seen.some((e) => e.type === 'put' && e.path === '/docs'), { what: 'the put event of /docs', timeoutMs: 10_000 })
-      assert.deepEqual(first.status().namespaces.map((n) => n.alias).sort(), ['design', 'team'])
+      assert.deepEqual(
+        first
+          .status()
+          .namespaces.map((n) => n.alias)
+          .sort(),
+        ['design', 'team'],
+      )
     } finally {
       await first.stop()
       await first.stop()
@@ -39,7 +45,10 @@ test('a node reopened from its data directory holds its namespaces, with the sam
       await again.start()
       assert.equal(again.sync.url, url)
       assert.equal(again.identity.publicKey, first.identity.publicKey)
-      assert.deepEqual(again.namespaces.list().map((n) => n.path), ['team', 'team/design'])
+      assert.deepEqual(
+        again.namespaces.list().map((n) => n.path),
+        ['team', 'team/design'],
+      )
       assert.equal(again.namespaces.get('team').id, id)
       assert.equal(again.table.isMountPoint('/team/design'), true)
     } finally {

@@ -11,13 +11,24 @@ import { NamespaceReplica } from '../../src/replica/replica.js'
 import { openMemoryStore } from '../../src/store/local-store.js'
 import { createLogger } from '../../src/util/log.js'
 
-const INFO = { id: 'ab'.repeat(16), alias: 'b', application: 'files', upgradePolicy: 'lazy-on-access' as const, description: '', createdMs: 1 }
+const INFO = {
+  id: 'ab'.repeat(16),
+  alias: 'b',
+  application: 'files',
+  upgradePolicy: 'lazy-on-access' as const,
+  description: '',
+  createdMs: 1,
+}
 
 test('missing blobs: a manifest not stored, then the chunks it lists; a corrupt content record is logged and skipped', () => {
   const store = openMemoryStore()
   const replica = NamespaceReplica.create(replicaStoreOf(store), INFO)
   const lines: string[] = []
-  const index = new BlobIndex({ tree: () => replica.tree, referenced: () => new Set() }, store.blobs, createLogger('warn', (l) => lines.push(l)))
+  const index = new BlobIndex(
+    { tree: () => replica.tree, referenced: () => new Set() },
+    store.blobs,
+    createLogger('warn', (l) => lines.push(l)),
+  )
   const chunk = 'c'.repeat(64)
   const manifest = encodeManifest({ v: 1, size: 3, chunk: 1 << 20, chunks: [chunk] })
   const manifestHash = store.blobs.putBlob(manifest)
@@ -37,7 +48,11 @@ test('missing blobs: a manifest not stored, then the chunks it lists; a corrupt 
 test('blobs in a namespace: kept until the namespace or the blob store changes', () => {
   let referenced = new Set(['x'])
   let walks = 0
-  const index = new BlobIndex({ tree: () => undefined, referenced: (ns) => (ns === 'held' ? (walks++, referenced) : undefined) }, { getBlob: () => undefined, hasBlob: () => false }, createLogger('error'))
+  const index = new BlobIndex(
+    { tree: () => undefined, referenced: (ns) => (ns === 'held' ? (walks++, referenced) : undefined) },
+    { getBlob: () => undefined, hasBlob: () => false },
+    createLogger('error'),
+  )
   assert.equal(index.has('held', 'x'), true)
   assert.equal(index.has('held', 'y'), false)
   assert.equal(index.has('other', 'x'), false)

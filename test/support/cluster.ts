@@ -47,7 +47,9 @@ export class Cluster {
   /** SIGKILL, as a crash: the dead mountpoint is left for the next `meshfs mount` to recover. */
   async kill9(node: MountedNode): Promise<void> {
     this.live = this.live.filter((n) => n !== node)
-    const exited = new Promise<void>((r) => (node.proc.exitCode !== null || node.proc.signalCode !== null ? r() : node.proc.once('exit', () => r())))
+    const exited = new Promise<void>((r) =>
+      node.proc.exitCode !== null || node.proc.signalCode !== null ? r() : node.proc.once('exit', () => r()),
+    )
     node.proc.kill('SIGKILL')
     await exited
   }
@@ -79,13 +81,20 @@ export async function withCluster(fn: (c: Cluster) => Promise<void>): Promise<vo
 }
 
 /** Poll `probe` until it returns `expected`; on timeout fail with the last value seen. */
-export async function eventually(what: string, probe: () => Promise<string | undefined> | string | undefined, expected: string, timeoutMs = SYNC_MS): Promise<void> {
+export async function eventually(
+  what: string,
+  probe: () => Promise<string | undefined> | string | undefined,
+  expected: string,
+  timeoutMs = SYNC_MS,
+): Promise<void> {
   let last: string | undefined
   try {
     await waitFor(async () => (last = await probe()) === expected, { what, timeoutMs })
   } catch (err) {
     if (!(err instanceof WaitTimeout)) throw err
-    assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}\nexpected: ${JSON.stringify(expected)}\nactual:   ${JSON.stringify(last)}`)
+    assert.fail(
+      `timed out after ${timeoutMs} ms waiting for ${what}\nexpected: ${JSON.stringify(expected)}\nactual:   ${JSON.stringify(last)}`,
+    )
   }
 }
 
@@ -135,7 +144,12 @@ export async function convergedTree(dirs: string[], timeoutMs = CONVERGE_MS): Pr
 }
 
 /** Just the paths and types of a `convergedTree` (directory sizes are the handler's business). */
-export const shape = (tree: string) => tree.trim().split('\n').map((l) => l.split(' ').slice(0, 2).join(' ')).join('\n')
+export const shape = (tree: string) =>
+  tree
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ').slice(0, 2).join(' '))
+    .join('\n')
 
 export async function statusUrl(node: MountedNode): Promise<string> {
   const status = JSON.parse(await ok(`cat ${q(path.join(node.mnt, '.meshfs/status'))}`)) as { url?: unknown }

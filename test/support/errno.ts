@@ -14,7 +14,9 @@ export async function errnoOf(p: Promise<unknown>): Promise<string> {
 
 export interface CodeExpectation {
   /** The class the error must be an instance of. */
-  type?: abstract new (...args: never[]) => Error
+  type?: abstract new (
+    ...args: never[]
+  ) => Error
   /** A pattern the error's message must match. */
   message?: RegExp
 }

@@ -22,11 +22,16 @@ export interface ShResult {
 /** Run a bash command line; never throws, so tests can assert on failures too. */
 export function sh(cmd: string, opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ShResult> {
   return new Promise((resolve) => {
-    execFile('bash', ['-c', cmd], { cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      // 124, as timeout(1) says it: the command was killed when its time ran out.
-      const code = err ? (typeof err.code === 'number' ? err.code : err.killed ? 124 : 1) : 0
-      resolve({ code, stdout, stderr })
-    })
+    execFile(
+      'bash',
+      ['-c', cmd],
+      { cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000, env: opts.env ?? process.env, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        // 124, as timeout(1) says it: the command was killed when its time ran out.
+        const code = err ? (typeof err.code === 'number' ? err.code : err.killed ? 124 : 1) : 0
+        resolve({ code, stdout, stderr })
+      },
+    )
   })
 }
 
@@ -37,7 +42,8 @@ export function sh(cmd: string, opts: { cwd?: string; timeoutMs?: number; env?: 
  */
 export async function ok(cmd: string, cwd?: string, timeoutMs?: number): Promise<string> {
   const r = await sh(cmd, { ...(cwd === undefined ? {} : { cwd }), ...(timeoutMs === undefined ? {} : { timeoutMs }) })
-  if (r.code !== 0) throw new Error(`command failed (${r.code}${r.code === 124 ? ', killed after the timeout' : ''}): ${cmd}\n${r.stderr}${r.stdout}`)
+  if (r.code !== 0)
+    throw new Error(`command failed (${r.code}${r.code === 124 ? ', killed after the timeout' : ''}): ${cmd}\n${r.stderr}${r.stdout}`)
   return r.stdout
 }
 
@@ -94,7 +100,10 @@ export async function startMount(extraArgs: string[] = [], opts: { root?: string
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM')
         let timer: NodeJS.Timeout | undefined
-        const killed = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000)))])
+        const killed = await Promise.race([
+          exited.then(() => true),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 10_000))),
+        ])
         clearTimeout(timer)
         if (!killed) {
           proc.kill('SIGKILL')
@@ -106,10 +115,13 @@ export async function startMount(extraArgs: string[] = [], opts: { root?: string
     },
   }
   try {
-    await waitFor(async () => {
-      if (proc.exitCode !== null) throw new Error(`meshfs mount exited with ${proc.exitCode}: ${log}`)
-      return (await isMounted(mnt)) && existsSync(path.join(mnt, '.meshfs', 'status'))
-    }, { what: `the mount at ${mnt} (log: ${log})` })
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`meshfs mount exited with ${proc.exitCode}: ${log}`)
+        return (await isMounted(mnt)) && existsSync(path.join(mnt, '.meshfs', 'status'))
+      },
+      { what: `the mount at ${mnt} (log: ${log})` },
+    )
   } catch (err) {
     await node.stop()
     throw err

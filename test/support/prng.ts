@@ -33,7 +33,10 @@ export class Prng {
   }
 
   hex16(): string {
-    const word = () => this.int(2 ** 32).toString(16).padStart(8, '0')
+    const word = () =>
+      this.int(2 ** 32)
+        .toString(16)
+        .padStart(8, '0')
     return word() + word()
   }
 

@@ -16,7 +16,10 @@ export class WaitTimeout extends Error {
 }
 
 /** Polls `cond` until it returns true; throws WaitTimeout, naming `what`, when `timeoutMs` passes first. */
-export async function waitFor(cond: () => Promise<boolean> | boolean, { what, timeoutMs = 10_000, intervalMs = 25 }: WaitOptions): Promise<void> {
+export async function waitFor(
+  cond: () => Promise<boolean> | boolean,
+  { what, timeoutMs = 10_000, intervalMs = 25 }: WaitOptions,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await cond()) return

@@ -26,7 +26,14 @@ test('mergeText replays my changes onto theirs', () => {
 })
 
 test('an atomic save from an older read keeps a peer edit that arrived meanwhile', async () => {
-  const INFO = { id: 'ef'.repeat(16), alias: 'm', application: 'files', upgradePolicy: 'lazy-on-access' as const, description: '', createdMs: 1 }
+  const INFO = {
+    id: 'ef'.repeat(16),
+    alias: 'm',
+    application: 'files',
+    upgradePolicy: 'lazy-on-access' as const,
+    description: '',
+    createdMs: 1,
+  }
   const RW = { read: true, write: true, append: false, truncate: false }
   const RO = { read: true, write: false, append: false, truncate: false }
   const a = NamespaceReplica.create(replicaStoreOf(openMemoryStore()), INFO)

@@ -20,16 +20,43 @@ test('normalise: empty segments and dots go, .. never climbs above the root', ()
 })
 
 test('names: NUL, slash, dot names and over-long names are refused with their errno', () => {
-  assert.equal(code(() => checkName('a\0b')), 'EINVAL')
-  assert.equal(code(() => normalizePath('/a\0/b')), 'EINVAL')
-  assert.equal(code(() => checkName('a/b')), 'EINVAL')
-  assert.equal(code(() => checkName('..')), 'EINVAL')
-  assert.equal(code(() => checkName('')), 'EINVAL')
-  assert.equal(code(() => checkName('x'.repeat(255))), 'no error')
-  assert.equal(code(() => checkName('x'.repeat(256))), 'ENAMETOOLONG')
+  assert.equal(
+    code(() => checkName('a\0b')),
+    'EINVAL',
+  )
+  assert.equal(
+    code(() => normalizePath('/a\0/b')),
+    'EINVAL',
+  )
+  assert.equal(
+    code(() => checkName('a/b')),
+    'EINVAL',
+  )
+  assert.equal(
+    code(() => checkName('..')),
+    'EINVAL',
+  )
+  assert.equal(
+    code(() => checkName('')),
+    'EINVAL',
+  )
+  assert.equal(
+    code(() => checkName('x'.repeat(255))),
+    'no error',
+  )
+  assert.equal(
+    code(() => checkName('x'.repeat(256))),
+    'ENAMETOOLONG',
+  )
   // 255 is a byte limit: 85 three-byte characters fit, 86 do not.
-  assert.equal(code(() => checkName('€'.repeat(85))), 'no error')
-  assert.equal(code(() => checkName('€'.repeat(86))), 'ENAMETOOLONG')
+  assert.equal(
+    code(() => checkName('€'.repeat(85))),
+    'no error',
+  )
+  assert.equal(
+    code(() => checkName('€'.repeat(86))),
+    'ENAMETOOLONG',
+  )
 })
 
 test('within and relative: segment-wise, never by string prefix', () => {
@@ -40,7 +67,10 @@ test('within and relative: segment-wise, never by string prefix', () => {
   assert.equal(relativeTo('/a/b/c', '/a'), '/b/c')
   assert.equal(relativeTo('/a', '/a'), '/')
   assert.equal(relativeTo('/a/b', '/'), '/a/b')
-  assert.equal(code(() => relativeTo('/apple', '/a')), 'EINVAL')
+  assert.equal(
+    code(() => relativeTo('/apple', '/a')),
+    'EINVAL',
+  )
 })
 
 test("longest prefix follows Fan's Sys.ns examples", () => {

@@ -11,7 +11,6 @@ import { Vfs } from '../../src/vfs/vfs.js'
 
 const RW = { read: true, write: true, append: false, truncate: false }
 
-
 /** A handler with nothing but the required verbs: every optional verb is missing. */
 const bare: Handler = {
   kind: 'bare',

@@ -27,7 +27,12 @@ export const daemonMemory: Measure = {
 
   rows: ({ profile: p }) => [
     { key: 'rss-idle', label: 'server RSS, freshly mounted', unit: 'MiB', better: 'lower' },
-    { key: 'rss-files', label: `server RSS after creating ${p.memoryFiles.toLocaleString('en')} files of ${FILE_BYTES} B`, unit: 'MiB', better: 'lower' },
+    {
+      key: 'rss-files',
+      label: `server RSS after creating ${p.memoryFiles.toLocaleString('en')} files of ${FILE_BYTES} B`,
+      unit: 'MiB',
+      better: 'lower',
+    },
     { key: 'rss-per-file', label: 'RSS growth per file', unit: 'B/file', better: 'lower' },
   ],
 

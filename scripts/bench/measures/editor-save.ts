@@ -26,7 +26,7 @@ export const editorSave: Measure = {
   },
 
   notes: () => [
-    'Editor save: meshfs\'s in-memory handler has nothing to make durable, so its fsync returns at once, as the ' +
-      'bare server\'s does. In a replicated namespace fsync must store the change first (the durability rule).',
+    "Editor save: meshfs's in-memory handler has nothing to make durable, so its fsync returns at once, as the " +
+      "bare server's does. In a replicated namespace fsync must store the change first (the durability rule).",
   ],
 }

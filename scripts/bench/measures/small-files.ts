@@ -27,10 +27,20 @@ export const smallFiles: Measure = {
   title: '2a. Metadata: small files in one directory',
 
   rows: ({ profile: p }) => [
-    { key: 'create', label: `create ${p.smallFiles.toLocaleString('en')} files of ${p.smallFileBytes} B`, unit: 'files/s', better: 'higher' },
+    {
+      key: 'create',
+      label: `create ${p.smallFiles.toLocaleString('en')} files of ${p.smallFileBytes} B`,
+      unit: 'files/s',
+      better: 'higher',
+    },
     { key: 'stat', label: `stat ${p.smallFiles.toLocaleString('en')} files`, unit: 'stats/s', better: 'higher' },
     { key: 'ls-cold', label: `\`ls -l\` of ${p.smallFiles.toLocaleString('en')} entries, cold`, unit: 's', better: 'lower' },
-    { key: 'ls-warm', label: `\`ls -l\` of ${p.smallFiles.toLocaleString('en')} entries, warm (median of ${WARM_LISTINGS})`, unit: 's', better: 'lower' },
+    {
+      key: 'ls-warm',
+      label: `\`ls -l\` of ${p.smallFiles.toLocaleString('en')} entries, warm (median of ${WARM_LISTINGS})`,
+      unit: 's',
+      better: 'lower',
+    },
     { key: 'delete', label: `delete ${p.smallFiles.toLocaleString('en')} files`, unit: 'files/s', better: 'higher' },
   ],
 
@@ -53,7 +63,10 @@ export const smallFiles: Measure = {
         'ls-warm': median(warm),
         delete: n / del.seconds,
       },
-      raw: { seconds: { create: create.seconds, stat: stat.seconds, lsCold, lsWarm: warm, delete: del.seconds }, cachesDropped: coldMeansDropped },
+      raw: {
+        seconds: { create: create.seconds, stat: stat.seconds, lsCold, lsWarm: warm, delete: del.seconds },
+        cachesDropped: coldMeansDropped,
+      },
     }
   },
 

@@ -44,7 +44,18 @@ export const sourceTree: Measure = {
     const nodeModules = path.join(REPO_ROOT, 'node_modules')
     const tarball = path.join(ctx.ws.scratch, `${pkg.replace('/', '_')}.tar`)
     // Sorted names, fixed mtimes and owners: the same bytes from the same package version.
-    await runCommand('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', nodeModules, '-cf', tarball, pkg])
+    await runCommand('tar', [
+      '--sort=name',
+      '--mtime=@0',
+      '--owner=0',
+      '--group=0',
+      '--numeric-owner',
+      '-C',
+      nodeModules,
+      '-cf',
+      tarball,
+      pkg,
+    ])
     tree = { tarball, ...countTree(path.join(nodeModules, pkg)) }
   },
 
@@ -74,7 +85,5 @@ export const sourceTree: Measure = {
     }
   },
 
-  notes: () => [
-    'Source tree: tar runs as root, so it also restores owners (chown) and mtimes (utimens) on every entry.',
-  ],
+  notes: () => ['Source tree: tar runs as root, so it also restores owners (chown) and mtimes (utimens) on every entry.'],
 }

@@ -46,6 +46,6 @@ export const throughput: Measure = {
       'through to the server in 128 KiB requests (big_writes), and each fio job opens the file anew, ' +
       'which drops its cached pages, so the sequential read is served by the server (with kernel ' +
       'readahead, 128 KiB per request). Random jobs use O_DIRECT, so every 4 KiB block is one ' +
-      'request. Dropping the page cache globally is not needed and would not reach into a FUSE server\'s own memory.',
+      "request. Dropping the page cache globally is not needed and would not reach into a FUSE server's own memory.",
   ],
 }

@@ -4,21 +4,21 @@
 // caller's outer transaction Yjs reports them only at its end, and the next operation must
 // already see them (EEXIST, Lamport time).
 
-import type * as Y from 'yjs';
-import { edgesOf, maxLamportOf, metaKey, parseRec, splitMetaKey, type Edge, type NodeRec, type TreeMaps } from './schema.js';
+import type * as Y from 'yjs'
+import { edgesOf, maxLamportOf, metaKey, parseRec, splitMetaKey, type Edge, type NodeRec, type TreeMaps } from './schema.js'
 
 export class DocMirror {
-  readonly recs = new Map<string, NodeRec>();
-  readonly tombs = new Set<string>();
-  readonly metaKeys = new Map<string, Set<string>>();
+  readonly recs = new Map<string, NodeRec>()
+  readonly tombs = new Set<string>()
+  readonly metaKeys = new Map<string, Set<string>>()
   /** Highest Lamport time seen; local operations stamp max + 1. */
-  lamport = 0;
+  lamport = 0
 
-  private readonly pendingT = new Set<string>();
-  private readonly pendingD = new Set<string>();
-  private readonly pendingX = new Set<string>();
+  private readonly pendingT = new Set<string>()
+  private readonly pendingD = new Set<string>()
+  private readonly pendingX = new Set<string>()
   /** Which pending set a changed top-level map feeds; `m` is read directly, nothing to mirror. */
-  private readonly pendingFor: ReadonlyMap<unknown, Set<string>>;
+  private readonly pendingFor: ReadonlyMap<unknown, Set<string>>
 
   constructor(
     private readonly doc: Y.Doc,
@@ -28,33 +28,33 @@ export class DocMirror {
       [maps.t, this.pendingT],
       [maps.d, this.pendingD],
       [maps.x, this.pendingX],
-    ]);
+    ])
     // Collect changed keys before any observer runs, so another layer's observer that reads the
     // tree inside the same transaction cleanup already sees the new state.
-    doc.on('beforeObserverCalls', this.onTransaction);
-    maps.t.forEach((_v, k) => this.pendingT.add(k));
-    maps.d.forEach((_v, k) => this.pendingD.add(k));
-    maps.x.forEach((_v, k) => this.pendingX.add(k));
+    doc.on('beforeObserverCalls', this.onTransaction)
+    maps.t.forEach((_v, k) => this.pendingT.add(k))
+    maps.d.forEach((_v, k) => this.pendingD.add(k))
+    maps.x.forEach((_v, k) => this.pendingX.add(k))
   }
 
   destroy(): void {
-    this.doc.off('beforeObserverCalls', this.onTransaction);
+    this.doc.off('beforeObserverCalls', this.onTransaction)
   }
 
   get dirty(): boolean {
-    return this.pendingT.size > 0 || this.pendingD.size > 0 || this.pendingX.size > 0;
+    return this.pendingT.size > 0 || this.pendingD.size > 0 || this.pendingX.size > 0
   }
 
   queueNode(id: string): void {
-    this.pendingT.add(id);
+    this.pendingT.add(id)
   }
 
   queueTomb(id: string): void {
-    this.pendingD.add(id);
+    this.pendingD.add(id)
   }
 
   queueMeta(id: string, key: string): void {
-    this.pendingX.add(metaKey(id, key));
+    this.pendingX.add(metaKey(id, key))
   }
 
   /**
@@ -63,57 +63,57 @@ export class DocMirror {
    * it had missed, a kind changed) or else which edges were added.
    */
   fold(touched: Set<string>, wasMissing: (id: string) => boolean): { rebuild: boolean; added: Edge[] } {
-    let rebuild = false;
-    const added: Edge[] = [];
+    let rebuild = false
+    const added: Edge[] = []
     for (const id of this.pendingT) {
-      const before = this.recs.get(id);
-      const after = parseRec(id, this.maps.t.get(id));
-      if (after === undefined) this.recs.delete(id);
-      else this.recs.set(id, after);
-      touched.add(id);
-      if (after !== undefined) this.lamport = Math.max(this.lamport, maxLamportOf(after));
+      const before = this.recs.get(id)
+      const after = parseRec(id, this.maps.t.get(id))
+      if (after === undefined) this.recs.delete(id)
+      else this.recs.set(id, after)
+      touched.add(id)
+      if (after !== undefined) this.lamport = Math.max(this.lamport, maxLamportOf(after))
       if (before === undefined ? wasMissing(id) : after === undefined || after.kind !== before.kind) {
-        rebuild = true;
-        continue;
+        rebuild = true
+        continue
       }
-      const old = new Set(before === undefined ? [] : edgesOf(id, before).map(edgeKey));
-      const now = after === undefined ? [] : edgesOf(id, after);
-      const nowKeys = new Set(now.map(edgeKey));
-      for (const k of old) if (!nowKeys.has(k)) rebuild = true;
-      for (const e of now) if (!old.has(edgeKey(e))) added.push(e);
+      const old = new Set(before === undefined ? [] : edgesOf(id, before).map(edgeKey))
+      const now = after === undefined ? [] : edgesOf(id, after)
+      const nowKeys = new Set(now.map(edgeKey))
+      for (const k of old) if (!nowKeys.has(k)) rebuild = true
+      for (const e of now) if (!old.has(edgeKey(e))) added.push(e)
     }
-    this.pendingT.clear();
+    this.pendingT.clear()
     for (const id of this.pendingD) {
-      if (this.maps.d.has(id)) this.tombs.add(id);
-      else this.tombs.delete(id);
-      touched.add(id);
+      if (this.maps.d.has(id)) this.tombs.add(id)
+      else this.tombs.delete(id)
+      touched.add(id)
     }
-    this.pendingD.clear();
+    this.pendingD.clear()
     for (const k of this.pendingX) {
-      const split = splitMetaKey(k);
-      if (split === undefined) continue;
-      const [id, key] = split;
-      let keys = this.metaKeys.get(id);
+      const split = splitMetaKey(k)
+      if (split === undefined) continue
+      const [id, key] = split
+      let keys = this.metaKeys.get(id)
       if (this.maps.x.has(k)) {
-        if (keys === undefined) this.metaKeys.set(id, (keys = new Set()));
-        keys.add(key);
+        if (keys === undefined) this.metaKeys.set(id, (keys = new Set()))
+        keys.add(key)
       } else {
-        keys?.delete(key);
+        keys?.delete(key)
       }
     }
-    this.pendingX.clear();
-    return { rebuild, added };
+    this.pendingX.clear()
+    return { rebuild, added }
   }
 
   private readonly onTransaction = (tr: Y.Transaction): void => {
     for (const [type, keys] of tr.changed) {
-      const pending = this.pendingFor.get(type);
-      if (pending === undefined) continue;
-      for (const k of keys) if (k !== null) pending.add(k);
+      const pending = this.pendingFor.get(type)
+      if (pending === undefined) continue
+      for (const k of keys) if (k !== null) pending.add(k)
     }
-  };
+  }
 }
 
 function edgeKey(e: Edge): string {
-  return `${e.lamport}:${e.parent}`;
+  return `${e.lamport}:${e.parent}`
 }

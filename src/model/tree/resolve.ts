@@ -24,21 +24,21 @@
  * an edge landing in the middle, an edge disappearing (a record overwritten by a concurrent one),
  * a record arriving that earlier edges pointed at - rebuilds from scratch.
  */
-import { compareIds, ROOT } from '../ids.js';
-import { edgesOf, type Edge, type NodeRec } from './schema.js';
+import { compareIds, ROOT } from '../ids.js'
+import { edgesOf, type Edge, type NodeRec } from './schema.js'
 
 export function compareEdges(a: Edge, b: Edge): number {
-  return a.lamport - b.lamport || compareIds(a.node, b.node) || compareIds(a.parent, b.parent);
+  return a.lamport - b.lamport || compareIds(a.node, b.node) || compareIds(a.parent, b.parent)
 }
 
-export type ReparentListener = (node: string, from: string | undefined, to: string) => void;
+export type ReparentListener = (node: string, from: string | undefined, to: string) => void
 
 export class Structure {
-  private readonly parents = new Map<string, string>();
-  private readonly kids = new Map<string, Set<string>>();
+  private readonly parents = new Map<string, string>()
+  private readonly kids = new Map<string, Set<string>>()
   /** Targets of edges skipped because no record existed: their arrival changes the replay. */
-  private readonly missing = new Set<string>();
-  private last: Edge | undefined;
+  private readonly missing = new Set<string>()
+  private last: Edge | undefined
 
   constructor(
     private readonly recs: ReadonlyMap<string, NodeRec>,
@@ -47,67 +47,67 @@ export class Structure {
 
   /** Effective parent; undefined for the root and for nodes that never got attached. */
   parentOf(id: string): string | undefined {
-    return this.parents.get(id);
+    return this.parents.get(id)
   }
 
   childrenOf(id: string): ReadonlySet<string> {
-    return this.kids.get(id) ?? EMPTY;
+    return this.kids.get(id) ?? EMPTY
   }
 
   /** True if an edge was skipped because `id` had no record: its arrival needs a rebuild. */
   wasMissing(id: string): boolean {
-    return this.missing.has(id);
+    return this.missing.has(id)
   }
 
   rebuild(): void {
-    this.parents.clear();
-    this.kids.clear();
-    this.missing.clear();
-    this.last = undefined;
-    const all: Edge[] = [];
-    for (const [id, rec] of this.recs) all.push(...edgesOf(id, rec));
-    all.sort(compareEdges);
-    for (const e of all) this.apply(e, false);
+    this.parents.clear()
+    this.kids.clear()
+    this.missing.clear()
+    this.last = undefined
+    const all: Edge[] = []
+    for (const [id, rec] of this.recs) all.push(...edgesOf(id, rec))
+    all.sort(compareEdges)
+    for (const e of all) this.apply(e, false)
   }
 
   /** Continues the replay if every edge sorts after the last one; returns false otherwise. */
   tryAppend(edges: Edge[]): boolean {
-    if (edges.length === 0) return true;
-    edges.sort(compareEdges);
-    if (this.last !== undefined && compareEdges(edges[0]!, this.last) <= 0) return false;
-    for (const e of edges) this.apply(e, true);
-    return true;
+    if (edges.length === 0) return true
+    edges.sort(compareEdges)
+    if (this.last !== undefined && compareEdges(edges[0]!, this.last) <= 0) return false
+    for (const e of edges) this.apply(e, true)
+    return true
   }
 
   /** Is `a` an ancestor of (or equal to) `b` in the current forest? */
   isAncestorOrSelf(a: string, b: string): boolean {
     for (let cur: string | undefined = b; cur !== undefined; cur = this.parents.get(cur)) {
-      if (cur === a) return true;
+      if (cur === a) return true
     }
-    return false;
+    return false
   }
 
   private apply(e: Edge, notify: boolean): void {
-    this.last = e;
-    const { node, parent } = e;
+    this.last = e
+    const { node, parent } = e
     if (parent !== ROOT) {
-      const target = this.recs.get(parent);
+      const target = this.recs.get(parent)
       if (target === undefined) {
-        this.missing.add(parent);
-        return;
+        this.missing.add(parent)
+        return
       }
-      if (target.kind !== 'group') return;
+      if (target.kind !== 'group') return
     }
-    if (this.isAncestorOrSelf(node, parent)) return;
-    const from = this.parents.get(node);
-    if (from === parent) return;
-    if (from !== undefined) this.kids.get(from)?.delete(node);
-    this.parents.set(node, parent);
-    let set = this.kids.get(parent);
-    if (set === undefined) this.kids.set(parent, (set = new Set()));
-    set.add(node);
-    if (notify) this.onReparent(node, from, parent);
+    if (this.isAncestorOrSelf(node, parent)) return
+    const from = this.parents.get(node)
+    if (from === parent) return
+    if (from !== undefined) this.kids.get(from)?.delete(node)
+    this.parents.set(node, parent)
+    let set = this.kids.get(parent)
+    if (set === undefined) this.kids.set(parent, (set = new Set()))
+    set.add(node)
+    if (notify) this.onReparent(node, from, parent)
   }
 }
 
-const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY: ReadonlySet<string> = new Set()

@@ -37,134 +37,134 @@
  *      stability (every member has seen the edge and nothing concurrent can arrive), which
  *      this layer does not know.
  */
-import type * as Y from 'yjs';
-import { isNodeId, isParentRef } from '../ids.js';
-import { isValidName, utf8Bytes } from '../names.js';
-import { TreeError } from './errors.js';
+import type * as Y from 'yjs'
+import { isNodeId, isParentRef } from '../ids.js'
+import { isValidName, utf8Bytes } from '../names.js'
+import { TreeError } from './errors.js'
 
-export type Kind = 'group' | 'file' | 'symlink';
+export type Kind = 'group' | 'file' | 'symlink'
 
-export const DEFAULT_MODE: Readonly<Record<Kind, number>> = { group: 0o755, file: 0o644, symlink: 0o777 };
+export const DEFAULT_MODE: Readonly<Record<Kind, number>> = { group: 0o755, file: 0o644, symlink: 0o777 }
 
 /** Lamport times stay far below 2^31 in practice; bigger ones are treated as corrupt. */
-const MAX_LAMPORT = 2 ** 40;
+const MAX_LAMPORT = 2 ** 40
 
 export interface Edge {
-  readonly node: string;
-  readonly parent: string;
-  readonly lamport: number;
+  readonly node: string
+  readonly parent: string
+  readonly lamport: number
 }
 
 export interface NodeRec {
-  readonly kind: Kind;
-  readonly name: string;
-  readonly parent: string;
-  readonly created: number;
-  readonly named: number;
-  readonly mode: number | undefined;
-  readonly moves: readonly Edge[];
+  readonly kind: Kind
+  readonly name: string
+  readonly parent: string
+  readonly created: number
+  readonly named: number
+  readonly mode: number | undefined
+  readonly moves: readonly Edge[]
 }
 
 export interface TreeMaps {
-  readonly t: Y.Map<unknown>;
-  readonly d: Y.Map<unknown>;
-  readonly m: Y.Map<unknown>;
-  readonly x: Y.Map<unknown>;
+  readonly t: Y.Map<unknown>
+  readonly d: Y.Map<unknown>
+  readonly m: Y.Map<unknown>
+  readonly x: Y.Map<unknown>
 }
 
 export function treeMaps(doc: Y.Doc): TreeMaps {
-  return { t: doc.getMap('t'), d: doc.getMap('d'), m: doc.getMap('m'), x: doc.getMap('x') };
+  return { t: doc.getMap('t'), d: doc.getMap('d'), m: doc.getMap('m'), x: doc.getMap('x') }
 }
 
 export function isLamport(v: unknown): v is number {
-  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_LAMPORT;
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && v <= MAX_LAMPORT
 }
 
 /** Permission bits including setuid/setgid/sticky; file type bits come from the kind. */
 export function isMode(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0o7777;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0o7777
 }
 
-const KIND_CODE: Readonly<Record<Kind, string | undefined>> = { file: undefined, group: 'g', symlink: 's' };
+const KIND_CODE: Readonly<Record<Kind, string | undefined>> = { file: undefined, group: 'g', symlink: 's' }
 
 function kindOf(code: unknown): Kind | undefined {
-  if (code === undefined) return 'file';
-  if (code === 'g') return 'group';
-  if (code === 's') return 'symlink';
-  return undefined;
+  if (code === undefined) return 'file'
+  if (code === 'g') return 'group'
+  if (code === 's') return 'symlink'
+  return undefined
 }
 
 export function parseRec(id: string, raw: unknown): NodeRec | undefined {
-  if (!isNodeId(id) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-  const o = raw as Record<string, unknown>;
-  const kind = kindOf(o.k);
-  const { n: name, p: parent, c: created } = o;
+  if (!isNodeId(id) || typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined
+  const o = raw as Record<string, unknown>
+  const kind = kindOf(o.k)
+  const { n: name, p: parent, c: created } = o
   if (kind === undefined || !isValidName(name) || !isParentRef(parent) || parent === id || !isLamport(created)) {
-    return undefined;
+    return undefined
   }
-  const named = o.l === undefined ? created : o.l;
-  if (!isLamport(named)) return undefined;
-  if (o.m !== undefined && !isMode(o.m)) return undefined;
-  const moves: Edge[] = [];
+  const named = o.l === undefined ? created : o.l
+  if (!isLamport(named)) return undefined
+  if (o.m !== undefined && !isMode(o.m)) return undefined
+  const moves: Edge[] = []
   if (o.e !== undefined) {
-    const e = o.e;
-    if (!Array.isArray(e) || e.length % 2 !== 0) return undefined;
+    const e = o.e
+    if (!Array.isArray(e) || e.length % 2 !== 0) return undefined
     for (let i = 0; i < e.length; i += 2) {
-      const p: unknown = e[i];
-      const lamport: unknown = e[i + 1];
-      if (!isParentRef(p) || p === id || !isLamport(lamport)) return undefined;
-      moves.push({ node: id, parent: p, lamport });
+      const p: unknown = e[i]
+      const lamport: unknown = e[i + 1]
+      if (!isParentRef(p) || p === id || !isLamport(lamport)) return undefined
+      moves.push({ node: id, parent: p, lamport })
     }
   }
-  return { kind, name, parent, created, named, mode: o.m as number | undefined, moves };
+  return { kind, name, parent, created, named, mode: o.m as number | undefined, moves }
 }
 
 export function encodeRec(rec: NodeRec): Record<string, unknown> {
-  const o: Record<string, unknown> = { n: rec.name, p: rec.parent, c: rec.created };
-  const k = KIND_CODE[rec.kind];
-  if (k !== undefined) o.k = k;
-  if (rec.mode !== undefined && rec.mode !== DEFAULT_MODE[rec.kind]) o.m = rec.mode;
-  if (rec.named !== rec.created) o.l = rec.named;
-  if (rec.moves.length > 0) o.e = rec.moves.flatMap((m) => [m.parent, m.lamport]);
-  return o;
+  const o: Record<string, unknown> = { n: rec.name, p: rec.parent, c: rec.created }
+  const k = KIND_CODE[rec.kind]
+  if (k !== undefined) o.k = k
+  if (rec.mode !== undefined && rec.mode !== DEFAULT_MODE[rec.kind]) o.m = rec.mode
+  if (rec.named !== rec.created) o.l = rec.named
+  if (rec.moves.length > 0) o.e = rec.moves.flatMap((m) => [m.parent, m.lamport])
+  return o
 }
 
 /** Every edge of a node: the creation edge first, then its moves. */
 export function edgesOf(id: string, rec: NodeRec): Edge[] {
-  return [{ node: id, parent: rec.parent, lamport: rec.created }, ...rec.moves];
+  return [{ node: id, parent: rec.parent, lamport: rec.created }, ...rec.moves]
 }
 
 /** The highest Lamport time a record mentions. */
 export function maxLamportOf(rec: NodeRec): number {
-  let max = Math.max(rec.created, rec.named);
-  for (const m of rec.moves) max = Math.max(max, m.lamport);
-  return max;
+  let max = Math.max(rec.created, rec.named)
+  for (const m of rec.moves) max = Math.max(max, m.lamport)
+  return max
 }
 
 /** Meta entries are keyed `id/key`; ids never contain '/', keys may. */
 export function metaKey(id: string, key: string): string {
-  return `${id}/${key}`;
+  return `${id}/${key}`
 }
 
 export function splitMetaKey(k: string): [id: string, key: string] | undefined {
-  const i = k.indexOf('/');
-  if (i <= 0 || i === k.length - 1) return undefined;
-  return [k.slice(0, i), k.slice(i + 1)];
+  const i = k.indexOf('/')
+  if (i <= 0 || i === k.length - 1) return undefined
+  return [k.slice(0, i), k.slice(i + 1)]
 }
 
 /** Metadata is for small values (hashes, sizes); bulk data belongs in content docs or chunks. */
-export const MAX_META_KEY_BYTES = 64;
-export const MAX_META_VALUE_BYTES = 1024;
+export const MAX_META_KEY_BYTES = 64
+export const MAX_META_VALUE_BYTES = 1024
 
 export function checkMode(mode: unknown): void {
-  if (!isMode(mode)) throw new TreeError('EINVAL', `bad mode ${String(mode)}`);
+  if (!isMode(mode)) throw new TreeError('EINVAL', `bad mode ${String(mode)}`)
 }
 
 export function checkMeta(key: unknown, value: unknown): void {
   if (typeof key !== 'string' || key.length === 0 || key.includes('\0') || utf8Bytes(key) > MAX_META_KEY_BYTES) {
-    throw new TreeError('EINVAL', 'bad metadata key');
+    throw new TreeError('EINVAL', 'bad metadata key')
   }
   if (value !== undefined && (typeof value !== 'string' || utf8Bytes(value) > MAX_META_VALUE_BYTES)) {
-    throw new TreeError('EINVAL', `bad metadata value for ${key}`);
+    throw new TreeError('EINVAL', `bad metadata value for ${key}`)
   }
 }

@@ -42,14 +42,24 @@ export type AgentInfoErrorCode = 'malformed' | 'bad-signature' | 'expired' | 'fu
 
 export class AgentInfoError extends Error {
   override readonly name = 'AgentInfoError'
-  constructor(readonly code: AgentInfoErrorCode, message: string) {
+  constructor(
+    readonly code: AgentInfoErrorCode,
+    message: string,
+  ) {
     super(message)
   }
 }
 
 /** Sign `info` with `signer`, which must be the agent it names. */
 export function signAgentInfo(signer: Signer, info: Omit<AgentInfo, 'agent'>): SignedAgentInfo {
-  const unsigned: AgentInfo = { agent: signer.publicKey, space: info.space, urls: [...info.urls], createdAtMs: info.createdAtMs, expiresAtMs: info.expiresAtMs, isTombstone: info.isTombstone }
+  const unsigned: AgentInfo = {
+    agent: signer.publicKey,
+    space: info.space,
+    urls: [...info.urls],
+    createdAtMs: info.createdAtMs,
+    expiresAtMs: info.expiresAtMs,
+    isTombstone: info.isTombstone,
+  }
   // Check what we sign, so we never gossip an info our peers would refuse.
   checkAgentInfo({ ...unsigned, sig: toBase64url(new Uint8Array(64)) })
   return { ...unsigned, sig: toBase64url(signer.sign(signingBytes(unsigned))) }
@@ -64,9 +74,16 @@ export function verifyAgentInfo(value: unknown, now: number): SignedAgentInfo {
   if (!verify(info.agent, signingBytes(info), decodeBase64url(info.sig, 64)!)) {
     throw new AgentInfoError('bad-signature', `agent info of ${info.agent} for ${info.space}: the signature does not match its contents`)
   }
-  if (info.expiresAtMs <= now) throw new AgentInfoError('expired', `agent info of ${info.agent} for ${info.space} expired at ${new Date(info.expiresAtMs).toISOString()}`)
+  if (info.expiresAtMs <= now)
+    throw new AgentInfoError(
+      'expired',
+      `agent info of ${info.agent} for ${info.space} expired at ${new Date(info.expiresAtMs).toISOString()}`,
+    )
   if (info.createdAtMs > now + MAX_CLOCK_SKEW_MS) {
-    throw new AgentInfoError('future', `agent info of ${info.agent} for ${info.space} was created at ${new Date(info.createdAtMs).toISOString()}, in the future`)
+    throw new AgentInfoError(
+      'future',
+      `agent info of ${info.agent} for ${info.space} was created at ${new Date(info.createdAtMs).toISOString()}, in the future`,
+    )
   }
   return info
 }
@@ -80,8 +97,10 @@ export function checkAgentInfo(value: unknown): SignedAgentInfo {
   if (typeof space !== 'string' || !NS_ID.test(space)) throw malformed('"space" must be a namespace id')
   if (!Array.isArray(urls) || urls.length > MAX_URLS) throw malformed(`"urls" must be an array of at most ${MAX_URLS} URLs`)
   for (const u of urls) if (!isPeerUrl(u)) throw malformed(`every URL must be a ws:// or wss:// URL of at most ${MAX_URL_CHARS} characters`)
-  if (!isTime(createdAtMs) || !isTime(expiresAtMs)) throw malformed('"createdAtMs" and "expiresAtMs" must be non-negative whole numbers of Unix milliseconds')
-  if (expiresAtMs <= createdAtMs || expiresAtMs - createdAtMs > MAX_TTL_MS) throw malformed(`the lifetime must be positive and at most ${MAX_TTL_MS / 3600_000} h`)
+  if (!isTime(createdAtMs) || !isTime(expiresAtMs))
+    throw malformed('"createdAtMs" and "expiresAtMs" must be non-negative whole numbers of Unix milliseconds')
+  if (expiresAtMs <= createdAtMs || expiresAtMs - createdAtMs > MAX_TTL_MS)
+    throw malformed(`the lifetime must be positive and at most ${MAX_TTL_MS / 3600_000} h`)
   if (typeof isTombstone !== 'boolean') throw malformed('"isTombstone" must be true or false')
   if (typeof sig !== 'string' || !decodeBase64url(sig, 64)) throw malformed('"sig" must be a 64-byte signature in base64url')
   return { agent, space, urls: [...(urls as string[])], createdAtMs, expiresAtMs, isTombstone, sig }

@@ -49,7 +49,8 @@ export class Gossip {
 
   /** Send `infos` of `ns` over `link`, in messages of the largest size the protocol allows. */
   send(link: PeerLink, ns: string, infos: SignedAgentInfo[] = this.store.all(ns)): void {
-    for (let i = 0; i < infos.length; i += MAX_INFOS_PER_MESSAGE) link.send({ type: 'agentInfos', ns, infos: infos.slice(i, i + MAX_INFOS_PER_MESSAGE) })
+    for (let i = 0; i < infos.length; i += MAX_INFOS_PER_MESSAGE)
+      link.send({ type: 'agentInfos', ns, infos: infos.slice(i, i + MAX_INFOS_PER_MESSAGE) })
   }
 
   /** Agent infos of `ns` from `from`: keep the valid, newer ones, pass them on, meet new members. */
@@ -60,7 +61,8 @@ export class Gossip {
       try {
         const result = this.store.offer(info, now)
         if (result === 'accepted') accepted.push(info)
-        else if (result === 'full') this.log.warn(`agent info of ${info.agent.slice(0, 8)} in ${ns} dropped: the peer store of the namespace is full`)
+        else if (result === 'full')
+          this.log.warn(`agent info of ${info.agent.slice(0, 8)} in ${ns} dropped: the peer store of the namespace is full`)
       } catch (err) {
         if (!(err instanceof AgentInfoError)) throw err
         this.log.warn(`agent info from ${from.key!.slice(0, 8)} refused: ${err.message}`)
@@ -75,7 +77,13 @@ export class Gossip {
     const prev = this.store.get(ns, this.host.identity.publicKey)
     // Peers keep only a strictly newer info: never sign two in one millisecond.
     const createdAtMs = Math.max(now, (prev?.createdAtMs ?? 0) + 1)
-    const info = signAgentInfo(this.host.identity, { space: ns, urls: [this.net.url()], createdAtMs, expiresAtMs: createdAtMs + AGENT_INFO_TTL_MS, isTombstone })
+    const info = signAgentInfo(this.host.identity, {
+      space: ns,
+      urls: [this.net.url()],
+      createdAtMs,
+      expiresAtMs: createdAtMs + AGENT_INFO_TTL_MS,
+      isTombstone,
+    })
     if (!isTombstone) this.store.putOwn(info)
     for (const l of this.net.links()) if (l.shared.has(ns)) this.send(l, ns, [info])
   }

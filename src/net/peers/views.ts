@@ -59,7 +59,12 @@ export interface ViewSource {
 /** The members of `ns` this node knows of (by gossip or a live connection), with their health. */
 export function peersOf(src: ViewSource, ns: string): PeerView[] {
   // A member that left keeps its info until it expires, but is no peer of the namespace.
-  const keys = new Set(src.store.live(ns).filter((i) => src.host.isMember(ns, i.agent)).map((i) => i.agent))
+  const keys = new Set(
+    src.store
+      .live(ns)
+      .filter((i) => src.host.isMember(ns, i.agent))
+      .map((i) => i.agent),
+  )
   for (const l of src.links) if (l.key && l.shared.has(ns)) keys.add(l.key)
   return [...keys].sort().map((key) => {
     const info = src.store.get(ns, key)
@@ -81,13 +86,15 @@ export function peersOf(src: ViewSource, ns: string): PeerView[] {
 export function syncStatus(src: ViewSource): SyncStatus {
   const byKey = new Map<string, PeerLink[]>()
   for (const l of src.links) if (l.key) byKey.set(l.key, [...(byKey.get(l.key) ?? []), l])
-  const connectedPeers = [...byKey].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, links]) => ({
-    key,
-    urls: urlsOf(src, key),
-    direction: links[0]!.dialedUrl ? ('out' as const) : ('in' as const),
-    connections: links.length,
-    namespaces: [...new Set(links.flatMap((l) => [...l.shared]))].sort(),
-  }))
+  const connectedPeers = [...byKey]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([key, links]) => ({
+      key,
+      urls: urlsOf(src, key),
+      direction: links[0]!.dialedUrl ? ('out' as const) : ('in' as const),
+      connections: links.length,
+      namespaces: [...new Set(links.flatMap((l) => [...l.shared]))].sort(),
+    }))
   const namespaces = src.host.namespaceIds().map((ns) => {
     const pending = new Set<string>()
     for (const l of src.links) for (const [hash, n] of l.session?.wanted ?? []) if (n === ns) pending.add(hash)

@@ -113,7 +113,10 @@ export function decodeMessage(bytes: Uint8Array): PeerMessage {
         check(n <= MAX_NAMESPACES, 'too many namespaces')
         const ids: string[] = []
         for (let i = 0; i < n; i++) ids.push(decoding.readVarString(d))
-        check(ids.every((id) => NS_ID.test(id)), 'bad namespace id')
+        check(
+          ids.every((id) => NS_ID.test(id)),
+          'bad namespace id',
+        )
         m = { type: 'namespaces', ids }
         break
       }

@@ -17,7 +17,10 @@ import type { SyncHost, SyncReplica } from './sync-host.js'
 
 /** The peer broke the protocol: the connection is closed with `code` (a WebSocket close code). */
 export class SessionClose extends Error {
-  constructor(readonly code: number, message: string) {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
     super(message)
   }
 }

@@ -4,7 +4,11 @@
 export class Backoff {
   private ceilingMs: number
 
-  constructor(private readonly minMs: number, private readonly maxMs: number, private readonly random: () => number = Math.random) {
+  constructor(
+    private readonly minMs: number,
+    private readonly maxMs: number,
+    private readonly random: () => number = Math.random,
+  ) {
     this.ceilingMs = minMs
   }
 

@@ -61,7 +61,11 @@ class WsConnection implements Connection {
   alive = true
   handler!: ConnectionHandler
 
-  constructor(readonly ws: WebSocket, readonly dialedUrl: string | undefined, private readonly log: Logger) {}
+  constructor(
+    readonly ws: WebSocket,
+    readonly dialedUrl: string | undefined,
+    private readonly log: Logger,
+  ) {}
 
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN
@@ -164,7 +168,9 @@ export class WsTransport {
     for (const c of this.connections) {
       if (!c.isOpen) continue
       if (!c.alive) {
-        this.log.info(`peer ${c.handler.peerKey()?.slice(0, 8) ?? '?'} answered nothing for ${(2 * HEARTBEAT_MS) / 1000} s: dropping the connection`)
+        this.log.info(
+          `peer ${c.handler.peerKey()?.slice(0, 8) ?? '?'} answered nothing for ${(2 * HEARTBEAT_MS) / 1000} s: dropping the connection`,
+        )
         c.terminate()
         continue
       }

@@ -82,7 +82,8 @@ export function createClientToken(opts: CreateClientTokenOptions): { token: stri
  * reports 'tampered', not a misleading reason.
  */
 export function verifyClientToken(text: unknown, opts: { publicKey: string; now: number }): ClientTokenClaims {
-  if (typeof text !== 'string' || text === '') throw new ClientTokenError('malformed', 'no token given (connect with ?token=...; mint one with: meshfs ns token NS)')
+  if (typeof text !== 'string' || text === '')
+    throw new ClientTokenError('malformed', 'no token given (connect with ?token=...; mint one with: meshfs ns token NS)')
   if (text.length > MAX_TOKEN_CHARS) throw new ClientTokenError('malformed', `the token is longer than ${MAX_TOKEN_CHARS} characters`)
   const parts = text.split('.')
   const payload = parts.length === 2 ? decodeBase64url(parts[0]!) : undefined
@@ -98,7 +99,8 @@ export function verifyClientToken(text: unknown, opts: { publicKey: string; now:
   if (claims.iss !== opts.publicKey || !verify(opts.publicKey, signingBytes(payload), sig)) {
     throw new ClientTokenError('tampered', 'the token was not signed by this node: it was edited, corrupted, or issued by another node')
   }
-  if (claims.exp !== null && opts.now > claims.exp) throw new ClientTokenError('expired', `the token expired at ${new Date(claims.exp).toISOString()}; mint a new one`)
+  if (claims.exp !== null && opts.now > claims.exp)
+    throw new ClientTokenError('expired', `the token expired at ${new Date(claims.exp).toISOString()}; mint a new one`)
   return claims
 }
 
@@ -116,11 +118,13 @@ function checkClaims(value: unknown): ClientTokenClaims {
   const o = value as Record<string, unknown>
   if (o['v'] !== 1) throw bad('"v" must be 1')
   const keys = Object.keys(o)
-  if (keys.length !== FIELDS.length || !FIELDS.every((f) => Object.hasOwn(o, f))) throw bad(`the fields must be exactly ${FIELDS.join(', ')}`)
+  if (keys.length !== FIELDS.length || !FIELDS.every((f) => Object.hasOwn(o, f)))
+    throw bad(`the fields must be exactly ${FIELDS.join(', ')}`)
   const { ns, iss, exp, ro, nonce } = o
   if (typeof ns !== 'string' || !NS_ID.test(ns)) throw bad('"ns" must be a namespace id (32 hex digits)')
   if (typeof iss !== 'string' || !decodeBase64url(iss, 32)) throw bad('"iss" must be a 32-byte public key in base64url')
-  if (exp !== null && (typeof exp !== 'number' || !Number.isSafeInteger(exp) || exp < 0)) throw bad('"exp" must be null or whole Unix milliseconds')
+  if (exp !== null && (typeof exp !== 'number' || !Number.isSafeInteger(exp) || exp < 0))
+    throw bad('"exp" must be null or whole Unix milliseconds')
   if (typeof ro !== 'boolean') throw bad('"ro" must be true or false')
   if (typeof nonce !== 'string' || !decodeBase64url(nonce, NONCE_BYTES)) throw bad(`"nonce" must be ${NONCE_BYTES} bytes in base64url`)
   return { v: 1, ns, iss, exp, ro, nonce }

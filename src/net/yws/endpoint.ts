@@ -198,7 +198,10 @@ export class ClientEndpoint {
     const path = q < 0 ? target : target.slice(0, q)
     let claims
     try {
-      claims = verifyClientToken(new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('token') ?? '', { publicKey: this.host.publicKey, now: Date.now() })
+      claims = verifyClientToken(new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('token') ?? '', {
+        publicKey: this.host.publicKey,
+        now: Date.now(),
+      })
     } catch (err) {
       if (err instanceof ClientTokenError) throw new Refusal(4401, err.message)
       throw err
@@ -207,7 +210,8 @@ export class ClientEndpoint {
     if (!m) throw new Refusal(4403, `no room ${path.slice(0, 80)}: a room is NAMESPACE_ID/RESOURCE_ID of a text resource`)
     const [, ns, docKey] = m as unknown as [string, string, string]
     if (claims.ns !== ns) throw new Refusal(4403, `the token is for namespace ${claims.ns}, not ${ns}`)
-    if (!this.host.replica(ns) || !this.host.isTextResource(ns, docKey)) throw new Refusal(4403, `no text resource ${docKey} in namespace ${ns} on this node`)
+    if (!this.host.replica(ns) || !this.host.isTextResource(ns, docKey))
+      throw new Refusal(4403, `no text resource ${docKey} in namespace ${ns} on this node`)
     return { ns, docKey, readOnly: claims.ro }
   }
 
