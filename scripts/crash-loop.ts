@@ -30,7 +30,7 @@ try {
 }
 
 try {
-  const result = await runCrashLoop({ ...args, report: (line) => process.stdout.write(line + '\n') })
+  const result = await runCrashLoop({ ...args, report: (line) => process.stdout.write(`${line}\n`) })
   process.stdout.write(`ok: ${JSON.stringify(result)}\n`)
 } catch (err) {
   process.stderr.write(`crash-loop FAILED (seed ${args.seed}): ${(err as Error).stack ?? err}\n`)

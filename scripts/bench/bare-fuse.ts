@@ -115,7 +115,7 @@ class Tree {
     const node = this.nodes.get(from)
     if (!node) return ENOENT
     if (from === to) return 0
-    if (to.startsWith(from + '/')) return EINVAL
+    if (to.startsWith(`${from}/`)) return EINVAL
     const target = this.nodes.get(to)
     if (target) {
       if (target.kind === 'dir' && node.kind !== 'dir') return EISDIR
@@ -133,7 +133,7 @@ class Tree {
 
   /** Paths are the keys, so a directory's descendants are re-keyed under its new name. */
   private moveDescendants(from: string, to: string): void {
-    const prefix = from + '/'
+    const prefix = `${from}/`
     for (const [p, n] of [...this.nodes]) {
       if (!p.startsWith(prefix)) continue
       this.nodes.delete(p)

@@ -24,7 +24,7 @@ interface CpuProfile {
 /** Self time in microseconds per node id: each sample's delta belongs to the node sampled. */
 function selfTimes(p: CpuProfile): Map<number, number> {
   const self = new Map<number, number>()
-  p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i + 1] ?? 0)))
+  for (const [i, id] of p.samples.entries()) self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i + 1] ?? 0))
   return self
 }
 
@@ -72,5 +72,5 @@ if (!file) {
   process.stderr.write('usage: cpu-profile-top FILE.cpuprofile [TOP]\n')
   process.exitCode = 2
 } else {
-  process.stdout.write(main(file, Number(top ?? 25)) + '\n')
+  process.stdout.write(`${main(file, Number(top ?? 25))}\n`)
 }

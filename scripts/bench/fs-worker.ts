@@ -92,7 +92,7 @@ function main(argv: string[]): unknown {
 }
 
 try {
-  process.stdout.write(JSON.stringify(main(process.argv.slice(2))) + '\n')
+  process.stdout.write(`${JSON.stringify(main(process.argv.slice(2)))}\n`)
 } catch (err) {
   process.stderr.write(`fs-worker: ${(err as Error).message}\n`)
   process.exitCode = 1

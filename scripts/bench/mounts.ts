@@ -11,5 +11,5 @@ export async function unmountIfMounted(mnt: string): Promise<void> {
 
 /** Mountpoints at or below `root`: a workspace must have none left before it is removed. */
 export async function mountsUnder(root: string): Promise<string[]> {
-  return (await readMounts()).map((m) => m.mountpoint).filter((mnt) => mnt === root || mnt.startsWith(root + '/'))
+  return (await readMounts()).map((m) => m.mountpoint).filter((mnt) => mnt === root || mnt.startsWith(`${root}/`))
 }

@@ -121,7 +121,7 @@ export function writeResults(r: BenchResult, dir: string): { json: string; markd
   mkdirSync(dir, { recursive: true })
   const base = path.join(dir, resultBaseName(r))
   const files = { json: `${base}.json`, markdown: `${base}.md` }
-  writeFileSync(files.json, JSON.stringify(r, null, 2) + '\n')
+  writeFileSync(files.json, `${JSON.stringify(r, null, 2)}\n`)
   writeFileSync(files.markdown, renderMarkdown(r))
   return files
 }

@@ -86,7 +86,7 @@ async function preflight(): Promise<void> {
   if (!existsSync(MESHFS_CLI)) throw new Error(`${MESHFS_CLI} is missing: build first (npm run build)`)
 }
 
-const progress = (line: string) => process.stderr.write(line + '\n')
+const progress = (line: string) => process.stderr.write(`${line}\n`)
 
 function summarize(values: Record<string, number>): string {
   return Object.entries(values)

@@ -29,7 +29,7 @@ export function need(positionals: string[], names: string[], name: string): stri
 }
 
 export async function runCommand<O extends Options>(name: string, cmd: Command<O>, args: string[]): Promise<number> {
-  let parsed
+  let parsed: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>
   try {
     parsed = parseArgs({ args: positionalsLast(args, cmd.options), allowPositionals: true, options: cmd.options })
   } catch (err) {

@@ -77,12 +77,12 @@ export const MOUNT = command({
     // The log goes to stderr; with --json, stdout carries one line saying the mount is up.
     if (values.json) {
       process.stdout.write(
-        JSON.stringify({
+        `${JSON.stringify({
           mountpoint: daemon.mount.mountpoint,
           pid: process.pid,
           dataDir: path.resolve(values.data ?? defaultDataDir()),
           url: daemon.sync.url,
-        }) + '\n',
+        })}\n`,
       )
     }
 
@@ -139,7 +139,7 @@ export const UNMOUNT = command({
   async run(values, [given]) {
     const mountpoint = path.resolve(given!)
     const say = (dead: boolean, text: string) =>
-      process.stdout.write(values.json ? JSON.stringify({ unmounted: mountpoint, dead }) + '\n' : text)
+      process.stdout.write(values.json ? `${JSON.stringify({ unmounted: mountpoint, dead })}\n` : text)
     if (await isDeadMount(mountpoint)) {
       await lazyUnmount(mountpoint)
       say(true, `detached the dead mount ${mountpoint}\n`)
@@ -166,8 +166,8 @@ export const WHICH = command({
   async run(values, [given]) {
     const { handler, path: rel } = await handlerAt(path.resolve(given!))
     if (values.json)
-      process.stdout.write(JSON.stringify({ mount: handler.path, kind: handler.kind, source: handler.source ?? null, path: rel }) + '\n')
-    else process.stdout.write(`${handler.path}\t${handler.kind}${handler.source ? '\t' + handler.source : ''}\t${rel}\n`)
+      process.stdout.write(`${JSON.stringify({ mount: handler.path, kind: handler.kind, source: handler.source ?? null, path: rel })}\n`)
+    else process.stdout.write(`${handler.path}\t${handler.kind}${handler.source ? `\t${handler.source}` : ''}\t${rel}\n`)
     return 0
   },
 })

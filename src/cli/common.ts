@@ -18,14 +18,14 @@ export function client(data: string | undefined): MeshfsClient {
 }
 
 export function print(json: boolean | undefined, value: unknown, human: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : human())
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : human())
 }
 
 /** Columns padded to their widest cell; the first row is the header. */
 export function table(rows: string[][]): string {
   if (rows.length === 0) return ''
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n'
+  return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`
 }
 
 /** Daemon errors that mean "your arguments are wrong" exit 2, like local argument errors. */

@@ -63,7 +63,7 @@ main(process.argv.slice(2)).then(
     const usage = err instanceof UsageError
     // With --json the error is machine-readable too.
     if (process.argv.includes('--json'))
-      process.stderr.write(JSON.stringify({ error: { code: codeOf(err), message: (err as Error).message } }) + '\n')
+      process.stderr.write(`${JSON.stringify({ error: { code: codeOf(err), message: (err as Error).message } })}\n`)
     else process.stderr.write(`meshfs: ${(err as Error).message}\n`)
     process.exitCode = usage ? 2 : 1
   },

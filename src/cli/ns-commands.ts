@@ -9,17 +9,15 @@ import { client, COMMON, print, readStdin, run, table, wholeNumber } from './com
 import { UsageError } from './usage-error.js'
 
 function describeNamespace(n: NamespaceInfo): string {
-  return (
-    [
-      `id:             ${n.id}`,
-      `alias:          ${n.alias}`,
-      `path:           ${n.path ?? n.alias}`,
-      `application:    ${n.application}`,
-      `upgrade policy: ${n.upgradePolicy}`,
-      `description:    ${n.description}`,
-      `created:        ${new Date(n.createdMs).toISOString()}`,
-    ].join('\n') + '\n'
-  )
+  return `${[
+    `id:             ${n.id}`,
+    `alias:          ${n.alias}`,
+    `path:           ${n.path ?? n.alias}`,
+    `application:    ${n.application}`,
+    `upgrade policy: ${n.upgradePolicy}`,
+    `description:    ${n.description}`,
+    `created:        ${new Date(n.createdMs).toISOString()}`,
+  ].join('\n')}\n`
 }
 
 const iso = (ms: number) => new Date(ms).toISOString()
@@ -89,12 +87,12 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
         values.json,
         id,
         () =>
-          [
+          `${[
             `namespace:  ${id.path} (${id.namespace})`,
             `public key: ${id.publicKey}`,
             `role:       ${id.role ?? 'none (not in the member list yet)'}`,
             `joined:     ${id.joinedMs === null ? '-' : iso(id.joinedMs)}`,
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
       )
       return 0
     },
@@ -136,7 +134,7 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
       const opts: { expires?: string; readOnly?: boolean } = { readOnly: values['read-only'] ?? false }
       if (values.expires !== undefined) opts.expires = values.expires
       const t = await run(() => client(values.data).createClientToken(ns!, opts))
-      print(values.json, t, () => t.token + '\n')
+      print(values.json, t, () => `${t.token}\n`)
       return 0
     },
   }),
@@ -190,7 +188,7 @@ export const INVITE = command({
     if (values['expires-at'] !== undefined) opts.expiresAtMs = wholeNumber(values['expires-at'], '--expires-at')
     if (values.uses !== undefined) opts.uses = wholeNumber(values.uses, '--uses')
     const token = await run(() => client(values.data).createNamespaceInvitation(ns!, opts))
-    print(values.json, { token }, () => token + '\n')
+    print(values.json, { token }, () => `${token}\n`)
     return 0
   },
 })

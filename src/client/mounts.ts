@@ -24,7 +24,7 @@ export interface MountEntry {
 export const MESHFS_MOUNT_TYPE = 'fuse.meshfs'
 
 /** /proc/mounts escapes space, tab, newline and backslash as octal. */
-function unescape(field: string): string {
+function unescapeMountField(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
 }
 
@@ -35,7 +35,7 @@ export async function readMounts(): Promise<MountEntry[]> {
     .filter(Boolean)
     .map((line) => {
       const [source = '', mountpoint = '', type = ''] = line.split(' ')
-      return { source: unescape(source), mountpoint: unescape(mountpoint), type }
+      return { source: unescapeMountField(source), mountpoint: unescapeMountField(mountpoint), type }
     })
 }
 
@@ -80,7 +80,7 @@ export async function connectToMount(mountpoint: string): Promise<MeshfsClient> 
 
 /** `p` is `base` or inside it (both absolute and normalised). */
 function isWithin(p: string, base: string): boolean {
-  return base === '/' || p === base || p.startsWith(base + '/')
+  return base === '/' || p === base || p.startsWith(`${base}/`)
 }
 
 function longestWithin(bases: string[], p: string): string | undefined {

@@ -120,7 +120,7 @@ export function controlRoutes(
     },
     joinNamespace: async (b) => {
       const text = str(b, 'token').trim()
-      let token
+      let token: ReturnType<typeof parseToken>
       try {
         token = parseToken(text)
       } catch (err) {

@@ -82,7 +82,7 @@ export async function startControlServer(socketPath: string, routes: Record<stri
           res.writeHead(200, { 'content-type': 'application/x-ndjson' })
           const stop = result.start((value) => {
             if (res.writableLength > MAX_STREAM_BACKLOG) return res.destroy()
-            res.write(JSON.stringify(value) + '\n')
+            res.write(`${JSON.stringify(value)}\n`)
           })
           res.on('close', stop)
           // The headers go out once the subscription is live: a client that has them misses nothing.

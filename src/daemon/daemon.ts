@@ -129,6 +129,6 @@ function statusOf(node: Node, mount: FuseMount, dataDir: string, startedMs: numb
 async function mountHandlers(table: MountTable, specs: HandlerSpec[], log: Logger): Promise<void> {
   for (const spec of specs) {
     table.mount(spec.path, await createHandler(spec))
-    log.info(`handler ${spec.kind}${spec.arg ? ':' + spec.arg : ''} mounted at ${spec.path}`)
+    log.info(`handler ${spec.kind}${spec.arg ? `:${spec.arg}` : ''} mounted at ${spec.path}`)
   }
 }

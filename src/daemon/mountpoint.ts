@@ -2,7 +2,7 @@
 // detached, a missing directory is made on request, and anything else in the way is refused
 // with a reason the CLI shows as a usage error.
 
-import { mkdirSync, statSync } from 'node:fs'
+import { mkdirSync, type Stats, statSync } from 'node:fs'
 import { isDeadMount, isMounted, lazyUnmount } from '../fuse/unmount.js'
 
 /** The mountpoint cannot be used as given: the user's to fix (exit 2). */
@@ -13,7 +13,7 @@ export async function prepareMountpoint(mountpoint: string, mkdir: boolean, note
     note(`${mountpoint} was left dead by a crashed daemon (Transport endpoint is not connected): detaching it`)
     await lazyUnmount(mountpoint)
   }
-  let st
+  let st: Stats
   try {
     st = statSync(mountpoint)
   } catch (err) {

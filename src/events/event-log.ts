@@ -32,7 +32,7 @@ export class EventLog {
   }
 
   append(line: string): void {
-    const buf = Buffer.from(line.endsWith('\n') ? line : line + '\n')
+    const buf = Buffer.from(line.endsWith('\n') ? line : `${line}\n`)
     this.chunks.push(buf)
     this.end += buf.length
     this.kept += buf.length
@@ -53,7 +53,7 @@ export class EventLog {
    */
   read(pos: number, length: number): LogRead {
     if (pos < this.start) {
-      const marker = Buffer.from(JSON.stringify({ type: 'dropped', bytes: this.start - pos }) + '\n')
+      const marker = Buffer.from(`${JSON.stringify({ type: 'dropped', bytes: this.start - pos })}\n`)
       return { data: marker.subarray(0, length), next: this.start }
     }
     const out: Buffer[] = []

@@ -30,7 +30,7 @@ export interface MountEntry {
 }
 
 /** /proc/mounts escapes space, tab, newline and backslash as octal. */
-function unescape(field: string): string {
+function unescapeMountField(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
 }
 
@@ -41,7 +41,7 @@ export async function readMounts(): Promise<MountEntry[]> {
     .filter(Boolean)
     .map((line) => {
       const [source = '', mountpoint = '', type = ''] = line.split(' ')
-      return { source: unescape(source), mountpoint: unescape(mountpoint), type }
+      return { source: unescapeMountField(source), mountpoint: unescapeMountField(mountpoint), type }
     })
 }
 

@@ -30,8 +30,8 @@ const MAX_LINE = 64 * 1024
 
 function toBytes(value: unknown): Buffer {
   if (Buffer.isBuffer(value)) return value
-  if (typeof value === 'string') return Buffer.from(value.endsWith('\n') ? value : value + '\n')
-  return Buffer.from(JSON.stringify(value, null, 2) + '\n')
+  if (typeof value === 'string') return Buffer.from(value.endsWith('\n') ? value : `${value}\n`)
+  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`)
 }
 
 export class ControlHandler implements Handler {
@@ -184,7 +184,7 @@ function streamReader(log: EventLog, close: () => void): OpenFile {
   return {
     directIo: true,
     async read(position, length) {
-      let pos = position + skew
+      const pos = position + skew
       while (!closed && pos >= log.size) await log.waitBeyond(pos)
       if (closed) return Buffer.alloc(0)
       const { data, next } = log.read(pos, length)

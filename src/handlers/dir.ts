@@ -7,7 +7,7 @@
 // a symlink whose target leaves the folder reads as EACCES, and creating one is refused.
 // (A symlink swapped between the check and the use can still race; Node has no openat2/RESOLVE_BENEATH.)
 
-import { constants as C, promises as fsp, realpathSync, statSync } from 'node:fs'
+import { constants as C, promises as fsp, realpathSync, type Stats, statSync } from 'node:fs'
 import path from 'node:path'
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar'
 import { fsError, toFsError } from '../vfs/errors.js'
@@ -23,7 +23,7 @@ export class DirHandler implements Handler {
 
   constructor(folder: string) {
     const abs = path.resolve(folder)
-    let st
+    let st: Stats
     try {
       st = statSync(abs)
     } catch (err) {
@@ -118,7 +118,7 @@ export class DirHandler implements Handler {
     this.listeners.add(listener)
     if (!this.watcher) {
       const emit = (type: ChangeEvent['type'], kind: NodeKind) => (p: string) => {
-        const event: ChangeEvent = { type, kind, path: '/' + path.relative(this.root, p).split(path.sep).join('/') }
+        const event: ChangeEvent = { type, kind, path: `/${path.relative(this.root, p).split(path.sep).join('/')}` }
         for (const l of this.listeners) l(event)
       }
       this.watcher = chokidarWatch(this.root, { ignoreInitial: true, followSymlinks: false })

@@ -51,6 +51,6 @@ export class TimeHandler implements Handler {
     const name = path.slice(1)
     const field = Object.hasOwn(FIELDS, name) ? FIELDS[name] : undefined
     if (!field) throw fsError('ENOENT', `time: no field ${name} (there are ${Object.keys(FIELDS).join(', ')})`)
-    return Buffer.from(field(now) + '\n')
+    return Buffer.from(`${field(now)}\n`)
   }
 }

@@ -150,7 +150,7 @@ export class Mirror {
       const movedAside: string[] = []
       for (const step of steps) {
         if (step.op === 'delete') continue
-        if (movedAside.some((p) => step.path.startsWith(p + '/'))) continue
+        if (movedAside.some((p) => step.path.startsWith(`${p}/`))) continue
         run(step, () => {
           const aside = this.apply(step, cfg, stats)
           if (aside) {

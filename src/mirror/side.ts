@@ -166,7 +166,7 @@ export class MirrorSide {
     }
     let f: string
     if (ref.kind === 'e') f = 'e'
-    else if (ref.kind === 'b') f = 'b' + ref.manifest
+    else if (ref.kind === 'b') f = `b${ref.manifest}`
     else {
       const c = node.meta[META.content]!
       const known = this.fingerprints.get(node.id)
@@ -185,14 +185,14 @@ export function textContent(text: string): Content {
 }
 
 function textFingerprint(text: string): string {
-  return text === '' ? 'e' : 't' + createHash('sha1').update(text).digest('hex')
+  return text === '' ? 'e' : `t${createHash('sha1').update(text).digest('hex')}`
 }
 
 export function entryOf(item: Item): BaseEntry {
   if (item.k === 'g') return { k: 'g', m: item.m, f: '' }
   if (item.k === 's') return { k: 's', m: item.m, f: item.link }
   const c = item.content
-  return { k: 'f', m: item.m, f: c.kind === 'e' ? 'e' : c.kind === 'b' ? 'b' + c.manifest : textFingerprint(c.text) }
+  return { k: 'f', m: item.m, f: c.kind === 'e' ? 'e' : c.kind === 'b' ? `b${c.manifest}` : textFingerprint(c.text) }
 }
 
 export function isText(e: BaseEntry): boolean {

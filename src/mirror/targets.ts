@@ -305,7 +305,7 @@ export class SyncTargets {
         `--group names a group inside namespace ${source.info.alias}; the namespace's own mode is the target's --type`,
       )
     const id = source.tree.resolvePath(segs)
-    const path = '/' + segs.join('/')
+    const path = `/${segs.join('/')}`
     if (id === undefined) throw fsError('ENOENT', `there is no group ${path} in namespace ${source.info.alias}`)
     if (source.tree.get(id).kind !== 'group') throw fsError('ENOTDIR', `${path} in namespace ${source.info.alias} is not a group`)
     return path

@@ -54,11 +54,11 @@ function map(doc: Y.Doc): Y.Map<unknown> {
 }
 
 function grantBytes(ns: string, key: string, r: Pick<StoredRecord, 'role' | 'joined' | 'by'>): Uint8Array {
-  return new TextEncoder().encode('meshfs-member-v1\n' + JSON.stringify([ns, key, r.role, r.joined, r.by]))
+  return new TextEncoder().encode(`meshfs-member-v1\n${JSON.stringify([ns, key, r.role, r.joined, r.by])}`)
 }
 
 function leftBytes(ns: string, key: string, left: number): Uint8Array {
-  return new TextEncoder().encode('meshfs-left-v1\n' + JSON.stringify([ns, key, left]))
+  return new TextEncoder().encode(`meshfs-left-v1\n${JSON.stringify([ns, key, left])}`)
 }
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url')

@@ -47,7 +47,7 @@ export class NamespaceXattrs {
   list(node: TreeNode): string[] {
     const stored = Object.keys(node.meta)
       .filter((k) => k.startsWith(XATTR_PREFIX))
-      .map((k) => 'user.' + k.slice(XATTR_PREFIX.length))
+      .map((k) => `user.${k.slice(XATTR_PREFIX.length)}`)
     return [...Object.keys(this.shown(node)), ...stored]
   }
 

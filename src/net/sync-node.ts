@@ -313,7 +313,7 @@ export class SyncNode {
     if (link.memberDial && others.length > 0 && this.host.identity.publicKey > key) return link.close(1000, 'already connected')
     const session = link.begin(key)
     this.meta.connected(key, Date.now())
-    this.log.info(`peer ${key.slice(0, 8)} connected${link.dialedUrl ? ' (dialed ' + link.dialedUrl + ')' : ''}`)
+    this.log.info(`peer ${key.slice(0, 8)} connected${link.dialedUrl ? ` (dialed ${link.dialedUrl})` : ''}`)
     const token = link.handshake.peerInvitation
     if (token && !link.dialedUrl) {
       let ns: string

@@ -32,7 +32,7 @@ export function createGroup(replica: NamespaceReplica, path: string): GroupInfo 
   const segs = splitPath(path)
   const name = segs.pop()
   if (name === undefined) throw fsError('EEXIST', 'the namespace root exists')
-  const parent = groupId(replica, '/' + segs.join('/'))
+  const parent = groupId(replica, `/${segs.join('/')}`)
   const id = replica.change((t) => t.create(parent, name, 'group', 0o755))
   return groupInfo(replica, id)
 }
@@ -77,7 +77,7 @@ function groupId(replica: NamespaceReplica, ref: string): string {
 
 function groupInfo(replica: NamespaceReplica, id: string): GroupInfo {
   const node = replica.tree.get(id)
-  const path = '/' + replica.tree.pathOf(id).join('/')
+  const path = `/${replica.tree.pathOf(id).join('/')}`
   const parentId = node.parentId === undefined ? null : node.parentId === TreeDoc.ROOT ? replica.id : node.parentId
   return { id: id === TreeDoc.ROOT ? replica.id : id, path, alias: node.name || replica.info.alias, parentId }
 }

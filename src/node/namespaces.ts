@@ -293,7 +293,7 @@ export class Namespaces implements SyncHost {
       throw fsError(err.code, `bad alias ${JSON.stringify(alias)}: ${err.message}`)
     }
     if (!parent && alias === '.meshfs') throw fsError('EINVAL', 'the alias .meshfs is reserved for control files')
-    const at = parent ? `${parent.mountPath}/${alias}` : '/' + alias
+    const at = parent ? `${parent.mountPath}/${alias}` : `/${alias}`
     if (this.table.isMountPoint(at)) throw fsError('EEXIST', `${at} is taken (a namespace or handler is mounted there)`)
     if (parent && parent.replica.tree.lookup(TreeDoc.ROOT, alias) !== undefined) {
       throw fsError('EEXIST', `${at} is taken (namespace ${pathOf(parent.replica.info)} has a group or resource called ${alias})`)

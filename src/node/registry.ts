@@ -154,7 +154,7 @@ export class NamespaceRegistry {
 
   private mount(replica: NamespaceReplica): void {
     const info = replica.info
-    const mountPath = '/' + pathOf(info)
+    const mountPath = `/${pathOf(info)}`
     const local = new LocalArea(path.join(this.dataDir, 'local', info.id))
     const handler = new ReplicatedHandler(replica, this.hooksFor(info.id), local)
     this.table.mount(mountPath, handler)

@@ -1,5 +1,5 @@
 /** A whole-file save applied to a Y.Text as the minimal edit (text/diff.ts), in one transaction. */
-import * as Y from 'yjs'
+import type * as Y from 'yjs'
 import { DEFAULT_TIME_LIMIT_MS, editScript } from '../text/diff.js'
 import { DEL, EQ } from '../text/script.js'
 

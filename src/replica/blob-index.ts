@@ -2,7 +2,7 @@
 // peer's fetch only for a blob of a namespace the peer shares, and fetches what its own tree
 // names but its store does not hold.
 
-import { META, decodeContentRef, decodeManifest } from '../model/content.js'
+import { type ContentRef, decodeContentRef, decodeManifest, META } from '../model/content.js'
 import { TreeDoc } from '../model/tree/tree.js'
 import type { Logger } from '../util/log.js'
 
@@ -38,7 +38,7 @@ export class BlobIndex {
       for (const child of tree.children(id)) {
         if (child.kind === 'group') walk(child.id)
         if (child.kind !== 'file') continue
-        let ref
+        let ref: ContentRef
         try {
           ref = decodeContentRef(child.meta[META.content], 0)
         } catch (err) {

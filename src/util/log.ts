@@ -16,13 +16,13 @@ export interface Logger {
 
 export function createLogger(
   level: LogLevel = 'info',
-  write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
+  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   scope = '',
 ): Logger {
   const min = RANK[level]
   const emit = (lvl: LogLevel, msg: string) => {
     if (RANK[lvl] < min) return
-    write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${scope ? scope + ': ' : ''}${msg}`)
+    write(`${new Date().toISOString()} ${lvl.padEnd(5)} ${scope ? `${scope}: ` : ''}${msg}`)
   }
   return {
     debug: (m) => emit('debug', m),

@@ -33,7 +33,7 @@ export function splitPath(path: string): string[] {
 }
 
 export function joinPath(segments: readonly string[]): string {
-  return '/' + segments.join('/')
+  return `/${segments.join('/')}`
 }
 
 export function normalizePath(path: string): string {
@@ -49,7 +49,7 @@ export function parentOf(path: string): string {
 /** True when `path` equals `prefix` or lies below it (segment-wise, never by string prefix). */
 export function isWithin(path: string, prefix: string): boolean {
   if (prefix === '/') return true
-  return path === prefix || path.startsWith(prefix + '/')
+  return path === prefix || path.startsWith(`${prefix}/`)
 }
 
 /** `path` relative to `base` as an absolute handler path (Fan's `uri.relTo`); both normalised. */

@@ -203,7 +203,7 @@ describe('control faces', () => {
     withCluster(async (c) => {
       const example = path.join(REPO, 'scripts/examples/client.mjs')
       const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8')
-      assert.ok(readme.includes('```js\n' + readFileSync(example, 'utf8') + '```'), 'README.md shows scripts/examples/client.mjs verbatim')
+      assert.ok(readme.includes(`\`\`\`js\n${readFileSync(example, 'utf8')}\`\`\``), 'README.md shows scripts/examples/client.mjs verbatim')
       const a = await c.start()
       const out = await ok(`${q(process.execPath)} ${q(example)} ${q(a.data)}`)
       assert.match(out, /^created journal \([0-9a-f]{32}\)$/m)

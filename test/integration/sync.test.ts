@@ -177,13 +177,13 @@ describe('syncing nodes (invite, join, replication over loopback)', () => {
       const B = `${b.mnt}/team`
       const lines = Array.from({ length: 10 }, (_, i) => `line ${i + 1}`)
       await ok(`seq -f 'line %g' 1 10 > ${A}/notes.txt`)
-      await waitContent(`${B}/notes.txt`, lines.join('\n') + '\n')
+      await waitContent(`${B}/notes.txt`, `${lines.join('\n')}\n`)
 
       await Promise.all([
         ok(`sed -i 's/^line 2$/line 2 edited on A/' ${A}/notes.txt`),
         ok(`sed -i 's/^line 9$/line 9 edited on B/' ${B}/notes.txt`),
       ])
-      const both = lines.map((l) => (l === 'line 2' ? 'line 2 edited on A' : l === 'line 9' ? 'line 9 edited on B' : l)).join('\n') + '\n'
+      const both = `${lines.map((l) => (l === 'line 2' ? 'line 2 edited on A' : l === 'line 9' ? 'line 9 edited on B' : l)).join('\n')}\n`
       // One probe of both mounts, so that a failure shows what each of them holds.
       const bothMounts = async () => `A: ${await cat(`${A}/notes.txt`)}\nB: ${await cat(`${B}/notes.txt`)}`
       await eventually('both edits on both nodes', bothMounts, `A: ${both}\nB: ${both}`)
@@ -357,8 +357,8 @@ describe('syncing nodes (invite, join, replication over loopback)', () => {
         await refusedJoin(b, '{"v":1}', /malformed|missing|invalid/i)
 
         const good = JSON.parse(await invite(a, 'team')) as Record<string, unknown>
-        await refusedJoin(b, JSON.stringify({ ...good, exp: (good['exp'] as number) + 3_600_000 }), /tamper|signature/i)
-        const sig = good['sig'] as string
+        await refusedJoin(b, JSON.stringify({ ...good, exp: (good.exp as number) + 3_600_000 }), /tamper|signature/i)
+        const sig = good.sig as string
         await refusedJoin(b, JSON.stringify({ ...good, sig: (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1) }), /tamper|signature/i)
 
         const short = JSON.parse(await invite(a, 'team', '--expires', '1s')) as { exp: number }

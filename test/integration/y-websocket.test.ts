@@ -374,7 +374,7 @@ describe('a stock Yjs client (y-websocket WebsocketProvider)', () => {
       await eventually("A's mount to show the edit made on B", () => cat(fileA), all)
       await eventually('the client on A to receive the edit made on B', () => ca.text.toString(), all)
       await ok(`echo 'step 4 (through the mount on B)' >> ${q(fileB)}`)
-      const four = all + 'step 4 (through the mount on B)\n'
+      const four = `${all}step 4 (through the mount on B)\n`
       await eventually("the client on A to receive B's mount edit", () => ca.text.toString(), four)
       await eventually("the client on B to receive B's mount edit", () => cb.text.toString(), four)
     }),

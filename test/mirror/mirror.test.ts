@@ -12,6 +12,7 @@ import { MirrorBase } from '../../src/mirror/base.js'
 import { withGroupMode, type GroupMode, type SyncType, type TargetConfig } from '../../src/mirror/config.js'
 import { Mirror } from '../../src/mirror/mirror.js'
 import { createLogger } from '../../src/util/log.js'
+import type { OpenFile } from '../../src/vfs/handler.js'
 import { errnoOf, throwsCode } from '../support/errno.js'
 
 const RW = { read: true, write: true, append: false, truncate: true }
@@ -60,7 +61,7 @@ class Pair {
 }
 
 async function write(h: ReplicatedHandler, path: string, data: string | Buffer, mode = 0o644): Promise<void> {
-  let f
+  let f: OpenFile
   try {
     f = await h.open(path, RW)
   } catch {

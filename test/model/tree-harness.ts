@@ -55,7 +55,9 @@ export class Network {
   /** One random network event; returns a short description for the failure trace. */
   step(): string {
     const busy: [number, number][] = []
-    this.queues.forEach((row, i) => row.forEach((q, j) => q.length > 0 && busy.push([i, j])))
+    for (const [i, row] of this.queues.entries()) {
+      for (const [j, q] of row.entries()) if (q.length > 0) busy.push([i, j])
+    }
     const r = this.rng.next()
     if (r < 0.12) {
       const i = this.rng.int(this.replicas.length)

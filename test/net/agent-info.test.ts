@@ -75,7 +75,7 @@ describe('agent infos', () => {
       { ...i, space: 'team' },
       { ...i, urls: 'ws://x' },
       { ...i, urls: ['http://x:1'] },
-      { ...i, urls: ['ws://' + 'a'.repeat(300)] },
+      { ...i, urls: [`ws://${'a'.repeat(300)}`] },
       { ...i, urls: Array(9).fill('ws://a:1') },
       { ...i, createdAtMs: -1 },
       { ...i, expiresAtMs: 1.5 },

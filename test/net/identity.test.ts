@@ -70,7 +70,7 @@ describe('node identity', () => {
     assert.equal(verify(other.publicKey, bytes('x'), sig), false)
     assert.equal(verify(id.publicKey, bytes('x'), sig.subarray(0, 63)), false)
     assert.equal(verify('not base64url!', bytes('x'), sig), false)
-    assert.equal(verify(id.publicKey + 'A', bytes('x'), sig), false)
+    assert.equal(verify(`${id.publicKey}A`, bytes('x'), sig), false)
     assert.equal(verify(new Uint8Array(31), bytes('x'), sig), false)
     assert.equal(verify(new Uint8Array(32).fill(0xff), bytes('x'), sig), false) // not a curve point
   })

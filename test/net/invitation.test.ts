@@ -120,7 +120,7 @@ describe('invitation tokens', () => {
       edited(t, 'ns', ''),
       edited(t, 'ns', 7),
       edited(t, 'inviter', t.inviter.slice(0, -1)),
-      edited(t, 'inviter', t.inviter.slice(0, -1) + '+'),
+      edited(t, 'inviter', `${t.inviter.slice(0, -1)}+`),
       edited(t, 'inviter', nonCanonical(t.inviter)), // same bytes, different text
       edited(t, 'addrs', 'ws://a'),
       edited(t, 'addrs', [1]),
@@ -133,7 +133,7 @@ describe('invitation tokens', () => {
       edited(t, 'uses', null),
       edited(t, 'nonce', 'short'),
       edited(t, 'sig', t.sig.slice(0, -4)), // truncated signature
-      edited(t, 'sig', t.sig + 'AA'),
+      edited(t, 'sig', `${t.sig}AA`),
       edited(t, 'extra', 'unsigned data'),
       JSON.stringify({ ...t, ns: undefined }), // missing field
       'x'.repeat(20_000),

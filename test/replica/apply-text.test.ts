@@ -217,8 +217,8 @@ test('one character changed in the middle of 100 KB: only that character is repl
   let base = ''
   while (base.length < 100_000) base += randomDoc(rng, 50)
   const mid = base.length >> 1
-  const old = base.slice(0, mid) + 'a' + base.slice(mid)
-  const next = base.slice(0, mid) + 'b' + base.slice(mid)
+  const old = `${base.slice(0, mid)}a${base.slice(mid)}`
+  const next = `${base.slice(0, mid)}b${base.slice(mid)}`
   const { text } = docWith(old)
   const res = applyTextContent(text, next, GENEROUS)
   assert.equal(text.toString(), next)
@@ -268,8 +268,8 @@ test('reformats touching every line (reindent, wrap in a block, CRLF, quotes) st
   const lines = codeLines()
   const old = lines.join('')
   const cases: [string, string, number, number][] = [
-    ['reindent', lines.map((l) => '  ' + l).join(''), 0, 6000],
-    ['wrap in a block', ['if (x) {\n', ...lines.map((l) => '  ' + l), '}\n'].join(''), 0, 6011],
+    ['reindent', lines.map((l) => `  ${l}`).join(''), 0, 6000],
+    ['wrap in a block', ['if (x) {\n', ...lines.map((l) => `  ${l}`), '}\n'].join(''), 0, 6011],
     ['LF to CRLF', old.replace(/\n/g, '\r\n'), 0, 3000],
     ['quotes', old.replace(/"/g, "'"), 6000, 6000],
   ]
@@ -384,10 +384,12 @@ test('merge: A reindents the whole file (format on save) while B edits one line'
   const base = codeLines().slice(0, 200)
   const merged = mergeCase(
     base,
-    (l) => l.forEach((line, i) => (l[i] = '\t' + line.trimStart())),
+    (l) => {
+      for (const [i, line] of l.entries()) l[i] = `\t${line.trimStart()}`
+    },
     (l) => (l[99] = l[99]!.replace('compute', 'recompute')),
   )
-  const want = base.map((line) => '\t' + line.trimStart())
+  const want = base.map((line) => `\t${line.trimStart()}`)
   want[99] = want[99]!.replace('compute', 'recompute')
   assert.equal(merged, want.join(''))
 })
@@ -415,7 +417,7 @@ test('80 KB replaced by unrelated 80 KB: falls back within the time limit and st
 test('a tiny time limit does not force a fallback when trimming leaves little to diff', () => {
   const old = 'x'.repeat(80_000)
   const { text } = docWith(old)
-  const res = applyTextContent(text, old.slice(0, 40_000) + 'y' + old.slice(40_000), { timeLimitMs: 0 })
+  const res = applyTextContent(text, `${old.slice(0, 40_000)}y${old.slice(40_000)}`, { timeLimitMs: 0 })
   assert.deepEqual(res, { kept: 80_000, deleted: 0, inserted: 1, fallback: false })
 })
 

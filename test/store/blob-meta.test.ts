@@ -143,7 +143,7 @@ for (const [name, setup] of backends) {
       assert.equal(meta.getMeta(['k']), undefined)
       assert.throws(() => meta.setMeta(['u'], undefined), storeError('invalid-argument'))
       const cyclic: Record<string, unknown> = {}
-      cyclic['self'] = cyclic
+      cyclic.self = cyclic
       assert.throws(() => meta.setMeta(['c'], cyclic), storeError('invalid-argument'))
       assert.throws(() => meta.setMeta(['f'], () => 1), storeError('invalid-argument'))
       assert.throws(() => meta.setMeta([], 1), storeError('invalid-argument'))

@@ -115,8 +115,9 @@ export function runStorageAdapterTests(name: string, factory: AdapterFactory): v
           ['e\u0301'],
           ['😀'],
         ]
-        keys.forEach((key, i) => adapter.save(key, new Uint8Array([i])))
-        keys.forEach((key, i) => assert.deepEqual(new Uint8Array(adapter.load(key)!), new Uint8Array([i]), JSON.stringify(key)))
+        for (const [i, key] of keys.entries()) adapter.save(key, new Uint8Array([i]))
+        for (const [i, key] of keys.entries())
+          assert.deepEqual(new Uint8Array(adapter.load(key)!), new Uint8Array([i]), JSON.stringify(key))
         assert.equal(adapter.listKeys([]).length, keys.length)
       })
     })

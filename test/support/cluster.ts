@@ -175,7 +175,7 @@ export async function join(node: MountedNode, token: string): Promise<void> {
 /** `meshfs join - --data DIR` with the token on stdin. */
 export async function joinStdin(node: MountedNode, token: string): Promise<void> {
   const file = path.join(node.root, 'token.txt')
-  writeFileSync(file, token + '\n')
+  writeFileSync(file, `${token}\n`)
   const r = await sh(`${q(process.execPath)} ${q(CLI)} join - --data ${q(node.data)} < ${q(file)}`, { timeoutMs: 30_000 })
   assert.equal(r.code, 0, `meshfs join - (on ${node.data}) exited ${r.code}: ${r.stderr}${r.stdout}`)
 }

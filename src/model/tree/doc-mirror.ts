@@ -32,9 +32,9 @@ export class DocMirror {
     // Collect changed keys before any observer runs, so another layer's observer that reads the
     // tree inside the same transaction cleanup already sees the new state.
     doc.on('beforeObserverCalls', this.onTransaction)
-    maps.t.forEach((_v, k) => this.pendingT.add(k))
-    maps.d.forEach((_v, k) => this.pendingD.add(k))
-    maps.x.forEach((_v, k) => this.pendingX.add(k))
+    for (const k of maps.t.keys()) this.pendingT.add(k)
+    for (const k of maps.d.keys()) this.pendingD.add(k)
+    for (const k of maps.x.keys()) this.pendingX.add(k)
   }
 
   destroy(): void {

@@ -107,8 +107,8 @@ export class Gossip {
   dialFailed(key: string, url: string, why: string): void {
     const failures = (this.meta.get(key)?.failures ?? 0) + 1
     this.meta.dialFailed(key, Date.now(), dialBackoffMs(failures, DIAL_BACKOFF_MIN_MS, DIAL_BACKOFF_MAX_MS))
-    if (failures === 1) this.log.info(`peer ${key.slice(0, 8)} is unresponsive: cannot reach it at ${url}${why ? ' (' + why + ')' : ''}`)
-    else this.log.debug(`peer ${key.slice(0, 8)}: dial ${failures} to ${url} failed${why ? ' (' + why + ')' : ''}`)
+    if (failures === 1) this.log.info(`peer ${key.slice(0, 8)} is unresponsive: cannot reach it at ${url}${why ? ` (${why})` : ''}`)
+    else this.log.debug(`peer ${key.slice(0, 8)}: dial ${failures} to ${url} failed${why ? ` (${why})` : ''}`)
   }
 
   private accepted(ns: string, infos: SignedAgentInfo[], from?: PeerLink): void {

@@ -77,7 +77,7 @@ class WsConnection implements Connection {
 
   close(code: number, reason: string): void {
     const key = this.handler.peerKey()
-    this.log.info(`closing connection${key ? ' with ' + key.slice(0, 8) : ''}: ${reason}`)
+    this.log.info(`closing connection${key ? ` with ${key.slice(0, 8)}` : ''}: ${reason}`)
     this.ws.close(code, reason.slice(0, 120))
   }
 

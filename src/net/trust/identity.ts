@@ -196,7 +196,7 @@ export class Identity implements Signer {
       // fromEntries defines own properties, so even an id like "__proto__" round-trips.
       namespaces: Object.fromEntries([...this.namespaces].map(([id, kp]) => [id, kp.toJSON()])),
     }
-    return JSON.stringify(body, null, 2) + '\n'
+    return `${JSON.stringify(body, null, 2)}\n`
   }
 
   private static tryLoad(file: string, options: LoadIdentityOptions): Identity | undefined {
@@ -243,10 +243,10 @@ export class Identity implements Signer {
       bad(`not JSON: ${(err as Error).message}`)
     }
     if (!isPlainObject(doc)) return bad('not a JSON object')
-    if (doc['version'] !== 1) return bad(`unsupported version ${JSON.stringify(doc['version'])}`)
-    const node = parseStoredKey(doc['node'], 'node', bad)
+    if (doc.version !== 1) return bad(`unsupported version ${JSON.stringify(doc.version)}`)
+    const node = parseStoredKey(doc.node, 'node', bad)
     const namespaces = new Map<string, KeyPair>()
-    const nsDoc = doc['namespaces'] ?? {}
+    const nsDoc = doc.namespaces ?? {}
     if (!isPlainObject(nsDoc)) return bad('"namespaces" is not an object')
     for (const [id, entry] of Object.entries(nsDoc)) namespaces.set(id, parseStoredKey(entry, `namespaces[${JSON.stringify(id)}]`, bad))
     return new Identity(file, node, namespaces, insecure)
@@ -255,11 +255,11 @@ export class Identity implements Signer {
 
 function parseStoredKey(v: unknown, where: string, bad: (why: string) => never): KeyPair {
   if (!isPlainObject(v)) return bad(`${where} is not an object`)
-  const seed = typeof v['privateKey'] === 'string' ? decodeBase64url(v['privateKey'], 32) : undefined
+  const seed = typeof v.privateKey === 'string' ? decodeBase64url(v.privateKey, 32) : undefined
   if (!seed) return bad(`${where}.privateKey is not 32 bytes of base64url`)
   const pair = KeyPair.fromSeed(seed)
   // The stored public key is what peers know us by; if it disagrees with the private key one of them is damaged.
-  if (v['publicKey'] !== pair.publicKey) return bad(`${where}.publicKey does not match its private key`)
+  if (v.publicKey !== pair.publicKey) return bad(`${where}.publicKey does not match its private key`)
   return pair
 }
 

@@ -184,11 +184,11 @@ function validateToken(value: unknown): InvitationToken {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed('the token is not a JSON object')
   const o = value as Record<string, unknown>
   // Version first: a newer token may have fields we do not know, and "upgrade" is the useful advice.
-  if (o['v'] !== INVITATION_VERSION) {
-    if (typeof o['v'] === 'number')
+  if (o.v !== INVITATION_VERSION) {
+    if (typeof o.v === 'number')
       throw new InvitationError(
         'unsupported',
-        `invitation version ${o['v']} is not supported (this meshfs understands version ${INVITATION_VERSION})`,
+        `invitation version ${o.v} is not supported (this meshfs understands version ${INVITATION_VERSION})`,
       )
     throw malformed('"v" must be the number 1')
   }

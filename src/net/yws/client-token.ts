@@ -116,7 +116,7 @@ function checkClaims(value: unknown): ClientTokenClaims {
   const bad = (why: string) => new ClientTokenError('malformed', `malformed client token: ${why}`)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('the payload is not a JSON object')
   const o = value as Record<string, unknown>
-  if (o['v'] !== 1) throw bad('"v" must be 1')
+  if (o.v !== 1) throw bad('"v" must be 1')
   const keys = Object.keys(o)
   if (keys.length !== FIELDS.length || !FIELDS.every((f) => Object.hasOwn(o, f)))
     throw bad(`the fields must be exactly ${FIELDS.join(', ')}`)

@@ -196,7 +196,7 @@ export class ClientEndpoint {
     const target = req.url ?? '/'
     const q = target.indexOf('?')
     const path = q < 0 ? target : target.slice(0, q)
-    let claims
+    let claims: ReturnType<typeof verifyClientToken>
     try {
       claims = verifyClientToken(new URLSearchParams(q < 0 ? '' : target.slice(q + 1)).get('token') ?? '', {
         publicKey: this.host.publicKey,
