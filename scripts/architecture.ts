@@ -35,7 +35,7 @@ export const LAYERS = [
 /** Rooms that may import only some of the lower ones (the rest of the house is not theirs to use). */
 export const ONLY: Record<string, readonly string[]> = {
   api: [],
-  client: ['api'],
+  client: ['api', 'util'],
   cli: ['api', 'client', 'daemon', 'util'],
 }
 

@@ -1,6 +1,6 @@
-// Mount-table helpers for the benchmark, on top of meshfs's own (src/fuse/unmount.ts).
+// Mount-table helpers for the benchmark, on top of meshfs's own (src/util/mounts.ts).
 
-import { isMounted, lazyUnmount, readMounts } from '../../src/fuse/unmount.js'
+import { isMounted, lazyUnmount, readMounts } from '../../src/util/mounts.js'
 
 export { isMounted, lazyUnmount }
 

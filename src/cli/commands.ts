@@ -3,7 +3,8 @@
 
 import path from 'node:path'
 import { defaultDataDir } from '../api/socket.js'
-import { connectToMount, handlerAt, isDeadMount, isMounted, lazyUnmount, MESHFS_MOUNT_TYPE, readMounts } from '../client/mounts.js'
+import { connectToMount, handlerAt, MESHFS_MOUNT_TYPE } from '../client/mounts.js'
+import { isDeadMount, isMounted, lazyUnmount, readMounts } from '../util/mounts.js'
 import { Daemon } from '../daemon/daemon.js'
 import { parseHandlerSpec, SpecError, type HandlerSpec } from '../daemon/handler-specs.js'
 import { MountpointError, prepareMountpoint } from '../daemon/mountpoint.js'

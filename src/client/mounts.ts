@@ -4,73 +4,17 @@
 // whose control socket the client then speaks to. Also detaching a mount whose daemon is gone,
 // which no daemon can do.
 //
-// fuse/unmount.ts does the same for the daemon's own mount; the client may import only api/ and
-// Node, so it keeps these few lines itself.
+// The mount table itself is read by util/mounts.ts, which the daemon's own unmount uses too.
 
-import { execFile } from 'node:child_process'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { STATUS_FILE } from '../api/socket.js'
 import type { MountInfo, NodeStatus } from '../api/wire.js'
+import { readMounts } from '../util/mounts.js'
 import { MeshfsClient } from './client.js'
-
-export interface MountEntry {
-  source: string
-  mountpoint: string
-  type: string
-}
 
 /** The type /proc/mounts shows for a meshfs mount (FUSE subtype `meshfs`). */
 export const MESHFS_MOUNT_TYPE = 'fuse.meshfs'
-
-/** /proc/mounts escapes space, tab, newline and backslash as octal. */
-function unescapeMountField(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)))
-}
-
-export async function readMounts(): Promise<MountEntry[]> {
-  const text = await fsp.readFile('/proc/mounts', 'utf8')
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [source = '', mountpoint = '', type = ''] = line.split(' ')
-      return { source: unescapeMountField(source), mountpoint: unescapeMountField(mountpoint), type }
-    })
-}
-
-export async function isMounted(mnt: string): Promise<boolean> {
-  return (await readMounts()).some((m) => m.mountpoint === mnt)
-}
-
-/** A FUSE mount whose daemon died answers ENOTCONN ("Transport endpoint is not connected"). */
-export async function isDeadMount(mnt: string): Promise<boolean> {
-  try {
-    await fsp.stat(mnt)
-    return false
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOTCONN'
-  }
-}
-
-const UNMOUNTERS: Array<[string, string[]]> = [
-  ['fusermount3', ['-uz']],
-  ['fusermount', ['-uz']],
-  ['umount', ['-l']],
-]
-
-/** Lazily detach the mount at `mnt` with the first unmount tool that works. */
-export async function lazyUnmount(mnt: string): Promise<void> {
-  const failures: string[] = []
-  for (const [cmd, args] of UNMOUNTERS) {
-    const result = await new Promise<string | null>((resolve) =>
-      execFile(cmd, [...args, mnt], (err, _out, stderr) => resolve(err ? `${cmd}: ${stderr.trim() || err.message}` : null)),
-    )
-    if (result === null) return
-    failures.push(result)
-  }
-  throw new Error(`could not unmount ${mnt}: ${failures.join('; ')}`)
-}
 
 /** The client of the daemon serving the meshfs mount at `mountpoint`. */
 export async function connectToMount(mountpoint: string): Promise<MeshfsClient> {

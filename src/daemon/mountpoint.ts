@@ -3,7 +3,7 @@
 // with a reason the CLI shows as a usage error.
 
 import { mkdirSync, type Stats, statSync } from 'node:fs'
-import { isDeadMount, isMounted, lazyUnmount } from '../fuse/unmount.js'
+import { isDeadMount, isMounted, lazyUnmount } from '../util/mounts.js'
 
 /** The mountpoint cannot be used as given: the user's to fix (exit 2). */
 export class MountpointError extends Error {}

@@ -6,16 +6,11 @@
 // someone listens: a source registered for a namespace is started by its first subscriber and
 // stopped when the last one leaves.
 
-export type EntryKind = 'file' | 'group' | 'symlink'
+// The events are the control API's stream events (api/events.ts): declared once, there.
+import type { EntryKind, NamespaceChange } from '../api/events.js'
 
-export type NamespaceEvent =
-  | { type: 'put'; path: string; id: string; kind: EntryKind }
-  | { type: 'remove'; path: string; id: string; kind: EntryKind }
-  | { type: 'move'; from: string; to: string; id: string; kind: EntryKind }
-  | { type: 'member-joined'; member: string; role: string }
-  | { type: 'member-left'; member: string }
-  | { type: 'notify'; from: string; data: string }
-  | { type: 'sync'; peer: string; state: string }
+export type { EntryKind }
+export type NamespaceEvent = NamespaceChange
 
 /** An event as delivered: which namespace, when, and a sequence number per hub. */
 export type StampedEvent = NamespaceEvent & { ns: string; seq: number; atMs: number }

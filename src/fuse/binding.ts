@@ -12,7 +12,7 @@ import { createRequire } from 'node:module'
 import { constants as OS } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { isMounted, lazyUnmount } from './unmount.js'
+import { isMounted, lazyUnmount } from '../util/mounts.js'
 
 /** A negative errno, or 0, followed by the op's result. */
 export type Reply = (err: number, ...result: unknown[]) => void

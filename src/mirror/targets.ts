@@ -12,21 +12,13 @@
 // Only an admin of the source namespace changes its targets (EACCES otherwise); a namespace with
 // live targets, from it or into it, is not deleted (EBUSY).
 
+import type { SyncConfiguration, SyncTargetInfo } from '../api/wire.js'
 import type { NamespaceReplica } from '../replica/replica.js'
 import type { Logger } from '../util/log.js'
 import { fsError, isFsError } from '../vfs/errors.js'
 import { splitPath } from '../vfs/path.js'
 import { MirrorBase } from './base.js'
-import {
-  checkType,
-  LOCAL_URL,
-  TargetConfigStore,
-  withGroupMode,
-  type GroupMode,
-  type MetaLike,
-  type SyncType,
-  type TargetConfig,
-} from './config.js'
+import { checkType, LOCAL_URL, TargetConfigStore, withGroupMode, type MetaLike, type TargetConfig } from './config.js'
 import { Mirror } from './mirror.js'
 
 /** What sync targets need of the node (the daemon provides it). */
@@ -41,27 +33,7 @@ export interface TargetHost {
   connect(url: string): void
 }
 
-/** One target as `getSyncConfiguration` shows it (and `.meshfs/ns/NS/sync.json`). */
-export interface SyncTargetInfo {
-  /** The target node's URL, or `local` for this node. */
-  url: string
-  local: boolean
-  targetNamespace: string
-  targetNamespaceId: string
-  type: SyncType
-  /** Groups that narrow the type: path in the source namespace -> simplex or off. */
-  groups: Record<string, GroupMode>
-  /** `waiting` until both namespaces are mounted here (a joined target arrives with its first sync). */
-  state: 'mirroring' | 'waiting'
-  lastPassAt?: string
-  lastError?: string
-}
-
-export interface SyncConfiguration {
-  namespace: string
-  namespaceId: string
-  targets: SyncTargetInfo[]
-}
+export type { SyncConfiguration, SyncTargetInfo }
 
 export interface EnableTargetOptions {
   url: string

@@ -13,25 +13,15 @@
 
 import { createHash } from 'node:crypto'
 import type * as Y from 'yjs'
+import type { NamespaceInfo, UpgradePolicy as ApiUpgradePolicy } from '../api/wire.js'
 import { TreeError } from './tree/errors.js'
 import { isValidName } from './names.js'
 
 export const UPGRADE_POLICIES = ['automatic', 'lazy-on-access', 'coordinated'] as const
-export type UpgradePolicy = (typeof UPGRADE_POLICIES)[number]
+export type UpgradePolicy = (typeof UPGRADE_POLICIES)[number] & ApiUpgradePolicy
 
-export interface NamespaceInfo {
-  id: string
-  alias: string
-  application: string
-  upgradePolicy: UpgradePolicy
-  description: string
-  /** Unix ms when the namespace was created. */
-  createdMs: number
-  /** The namespace this one is nested in, or null at the top (always set when read). */
-  parentId?: string | null
-  /** Where it is mounted, from the top of the tree: `team`, `team/design` (always set when read). */
-  path?: string
-}
+/** What the tree doc records of a namespace: the control API's wire type (api/wire.ts). */
+export type { NamespaceInfo }
 
 export function isUpgradePolicy(v: unknown): v is UpgradePolicy {
   return typeof v === 'string' && (UPGRADE_POLICIES as readonly string[]).includes(v)

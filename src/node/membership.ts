@@ -2,7 +2,8 @@
 // (model/members.ts): this node's own identity and role in one, roles granted by an admin, new
 // members admitted, and leaving. Admin-only verbs are checked here.
 
-import { grantRole, markLeft, MemberList, type Member as MemberRecord, type Role } from '../model/members.js'
+import type { NamespaceIdentityInfo } from '../api/wire.js'
+import { grantRole, markLeft, MemberList, type Member as MemberRecord } from '../model/members.js'
 import { verifiedCreator } from '../model/namespace-info.js'
 import { verify, type Signer } from '../net/trust/identity.js'
 import type { NamespaceReplica } from '../replica/replica.js'
@@ -13,19 +14,8 @@ import { pathOf, type HeldNamespace, type NamespaceRegistry } from './registry.j
 
 export type { MemberRecord }
 
-/** Calimero's get_namespace_identity: who this node is in a namespace. */
-export interface NamespaceIdentityInfo {
-  namespace: string
-  path: string
-  /**
-   * The node key: the handshake proves one key per connection, and members are recorded by the
-   * key a peer proved, so a node is the same key in all its namespaces.
-   */
-  publicKey: string
-  /** null while the namespace's member list does not (yet) show this node. */
-  role: Role | null
-  joinedMs: number | null
-}
+/** Calimero's get_namespace_identity, as the control API sends it (api/wire.ts). */
+export type { NamespaceIdentityInfo }
 
 /** Member records are checked with the node keys' ed25519 signatures. */
 const verifyRecord = (key: string, bytes: Uint8Array, sig: Uint8Array) => verify(key, bytes, sig)

@@ -7,27 +7,10 @@ import type { SyncHost } from '../protocol/sync-host.js'
 import type { PeerMeta } from './peer-meta.js'
 import type { PeerStore } from './peer-store.js'
 
-/** One peer of a namespace as `peersOf` shows it (JSON-ready). */
-export interface PeerView {
-  key: string
-  urls: string[]
-  /** When its agent info expires; null for a connected member that sent none yet. */
-  expiresAtMs: number | null
-  lastSeenMs: number | null
-  failures: number
-  unresponsiveSinceMs: number | null
-  connected: boolean
-}
+// The views are the control API's wire types: one declaration, in api/.
+import type { ConnectedPeerView, PeerView } from '../../api/wire.js'
 
-export interface ConnectedPeerView {
-  key: string
-  urls: string[]
-  /** 'out' when this node dialed the (first) connection, 'in' when the peer did. */
-  direction: 'in' | 'out'
-  connections: number
-  /** Namespaces shared with it. */
-  namespaces: string[]
-}
+export type { ConnectedPeerView, PeerView }
 
 export interface NamespaceSyncView {
   id: string
