@@ -39,9 +39,6 @@ const ARRIVAL_WAIT_MS = 10_000
 /** How long `leave` waits for the connected peers to acknowledge the tombstone. */
 const LEAVE_ACK_MS = 5_000
 
-/** How often `join` looks whether the joined namespace has arrived (see the note at its use). */
-const ARRIVAL_POLL_MS = 50
-
 /** The namespace if this node has mounted it, else undefined (a joined one mounts on its first sync). */
 function mountedNow(ns: Namespaces, id: string): NamespaceInfo | undefined {
   try {
@@ -51,6 +48,23 @@ function mountedNow(ns: Namespaces, id: string): NamespaceInfo | undefined {
     if (err instanceof FsError && err.code === 'ENOENT') return undefined
     throw err
   }
+}
+
+/** The namespace once this node has mounted it, or undefined if that takes longer than `ms`. */
+function whenMounted(ns: Namespaces, id: string, ms: number): Promise<NamespaceInfo | undefined> {
+  const now = mountedNow(ns, id)
+  if (now) return Promise.resolve(now)
+  return new Promise((resolve) => {
+    const done = (info: NamespaceInfo | undefined): void => {
+      clearTimeout(timer)
+      off()
+      resolve(info)
+    }
+    const off = ns.registry.mountedOne.on(({ replica }) => {
+      if (replica.id === id) done(mountedNow(ns, id))
+    })
+    const timer = setTimeout(() => done(undefined), ms)
+  })
 }
 
 /**
@@ -140,15 +154,7 @@ export function controlRoutes(
         }
       }
       if (!nsId) throw new ControlError('EHOSTUNREACH', `could not reach the inviter: ${failures.join('; ')}`)
-      // Still a poll: answering on the replica's onStored signal instead returns sooner, and the
-      // peers and sync tests then see the invitation's own connection (closed 1 s after joining)
-      // still open; see the report before replacing it.
-      const deadline = Date.now() + ARRIVAL_WAIT_MS
-      let info = mountedNow(ns, nsId)
-      while (!info && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, ARRIVAL_POLL_MS))
-        info = mountedNow(ns, nsId)
-      }
+      const info = await whenMounted(ns, nsId, ARRIVAL_WAIT_MS)
       return info ?? ({ id: nsId, pending: true } satisfies PendingNamespace)
     },
     createNamespace: async (b) => {
