@@ -19,18 +19,12 @@ import { PeerMeta } from './peers/peer-meta.js'
 import { PeerStore, type PeerStorePersistence } from './peers/peer-store.js'
 import { peersOf, syncStatus, type PeerView, type SyncStatus, type ViewSource } from './peers/views.js'
 import { HANDSHAKE_TIMEOUT_MS, PeerLink, type LinkOptions, type LinkOwner } from './peer-link.js'
-import { MAX_NOTIFY_BYTES } from './protocol/peer-messages.js'
+import { MAX_NOTIFY_BYTES } from '../api/verbs.js'
 import type { SyncHost } from './protocol/sync-host.js'
 import type { SessionHooks } from './protocol/sync-session.js'
 import { Backoff } from './transport/backoff.js'
 import { WsTransport, type ClientConnections } from './transport/websocket.js'
 import { StateWaiters } from './state-waiters.js'
-
-export type { SyncHost, SyncReplica } from './protocol/sync-host.js'
-export type { ClientConnections } from './transport/websocket.js'
-export type { ConnectedPeerView, NamespaceSyncView, PeerView, SyncStatus } from './peers/views.js'
-export { AGENT_INFO_TTL_MS } from './peers/gossip.js'
-export { NotifyError } from './peers/notify.js'
 
 export interface SyncOptions {
   listenHost: string

@@ -16,7 +16,7 @@ import {
 } from '../model/namespace-info.js'
 import { TreeDoc } from '../model/tree/tree.js'
 import type { Signer } from '../net/trust/identity.js'
-import type { SyncHost } from '../net/sync-node.js'
+import type { SyncHost } from '../net/protocol/sync-host.js'
 import { BlobIndex } from '../replica/blob-index.js'
 import { NamespaceReplica, type ReplicaStore } from '../replica/replica.js'
 import type { LocalStore } from '../store/local-store.js'

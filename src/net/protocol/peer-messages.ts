@@ -19,6 +19,7 @@
 // Decoding never trusts the peer: any malformed, truncated or trailing input is a
 // PeerProtocolError, and the connection is closed with a log line.
 
+import { MAX_NOTIFY_BYTES } from '../../api/verbs.js'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { AgentInfoError, checkAgentInfo, MAX_URLS, type SignedAgentInfo } from '../peers/agent-info.js'
@@ -46,7 +47,6 @@ const DOC_KEY = /^(tree|[0-9a-f]{16})$/
 const HASH = /^[0-9a-f]{64}$/
 const MAX_NAMESPACES = 10_000
 export const MAX_INFOS_PER_MESSAGE = 256
-export const MAX_NOTIFY_BYTES = 64 * 1024
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
 export function encodeMessage(m: PeerMessage): Uint8Array {
