@@ -174,7 +174,10 @@ describe('peers: gossip, health, status and notify', () => {
         assert.deepEqual(Object.keys(file).sort(), Object.keys(s).sort())
         assert.equal(file.nodeId, s.nodeId)
         assert.equal(file.pid, a.proc.pid)
-        assert.deepEqual(file.connectedPeers, s.connectedPeers)
+        // The same peers; `connections` is a live count, and the link the invitation was redeemed on
+        // closes a second after the join, so two reads a moment apart may differ in it.
+        const steady = (peers: Status['connectedPeers']) => peers.map(({ connections, ...rest }) => ({ ...rest, live: connections >= 1 }))
+        assert.deepEqual(steady(file.connectedPeers), steady(s.connectedPeers))
         assert.deepEqual(file.namespaces.map((n) => n.alias).sort(), ['solo', 'team'])
 
         const text = await cli(['status', '--data', a.data])
