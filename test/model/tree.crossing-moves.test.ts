@@ -31,7 +31,15 @@ function names(tree: TreeDoc): string {
 
 type Reads = 'none' | 'before' | 'after' | 'both'
 
-function run(idA: string, idB: string, clientA: number, clientB: number, mode: 'each' | 'merged' | 'state', reads: Reads, order: 'AB' | 'BA'): void {
+function run(
+  idA: string,
+  idB: string,
+  clientA: number,
+  clientB: number,
+  mode: 'each' | 'merged' | 'state',
+  reads: Reads,
+  order: 'AB' | 'BA',
+): void {
   let n = 0
   const ids = [idA, idB, 'f'.repeat(15) + '1', 'f'.repeat(15) + '2']
   const d0 = new Y.Doc()
@@ -93,7 +101,10 @@ test('crossing moves converge, keep their names, and match a fresh load', () => 
     ['0000000000000002', '0000000000000001'],
   ]
   for (const [idA, idB] of idPairs)
-    for (const [ca, cb] of [[100, 200], [200, 100]] as const)
+    for (const [ca, cb] of [
+      [100, 200],
+      [200, 100],
+    ] as const)
       for (const mode of ['each', 'merged', 'state'] as const)
         for (const reads of ['none', 'before', 'after', 'both'] as const)
           for (const order of ['AB', 'BA'] as const) run(idA, idB, ca, cb, mode, reads, order)
@@ -123,7 +134,10 @@ test('after the other move arrived, the move is refused and `mv b a/` is a renam
   assert.equal(B.lookup(ROOT, 'a'), undefined)
   B.rename(b, 'a')
   Y.applyUpdate(docA, Y.encodeStateAsUpdate(docB, Y.encodeStateVector(docA)))
-  for (const [tree, doc] of [[A, docA], [B, docB]] as const) {
+  for (const [tree, doc] of [
+    [A, docA],
+    [B, docB],
+  ] as const) {
     assert.equal(names(tree), '/a /a/a /a/a/fa /a/fb')
     assert.equal(dumpTree(tree), fresh(doc))
   }
