@@ -43,8 +43,14 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
   blk\
   napi_close_handle_scope(env, scope);
 
+// Who asked (meshfs): the caller's uid, gid and thread id from the request's context, kept where
+// JavaScript reads them synchronously as it takes the op (binding.ts `fuseContext`).
 #define FUSE_NATIVE_HANDLER(name, blk)\
   fuse_thread_locals_t *l = get_thread_locals();\
+  struct fuse_context *caller_ctx = fuse_get_context();\
+  l->caller[0] = caller_ctx->uid;\
+  l->caller[1] = caller_ctx->gid;\
+  l->caller[2] = caller_ctx->pid;\
   l->op = op_##name;\
   l->op_fn = fuse_native_dispatch_##name;\
   blk\
@@ -156,6 +162,9 @@ typedef struct {
 
 typedef struct {
   napi_ref self;
+
+  // The caller of the current op: uid, gid, pid (meshfs)
+  uint32_t caller[3];
 
   // Opcode
   uint32_t op;
@@ -1095,6 +1104,7 @@ NAPI_INIT() {
   pthread_key_create(&(thread_locals_key), NULL); // TODO: add destructor
 
   NAPI_EXPORT_SIZEOF(fuse_thread_t)
+  NAPI_EXPORT_OFFSETOF(fuse_thread_locals_t, caller)
 
   NAPI_EXPORT_FUNCTION(fuse_native_mount)
   NAPI_EXPORT_FUNCTION(fuse_native_unmount)

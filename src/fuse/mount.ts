@@ -2,6 +2,7 @@
 // of the stock fuse-native binding it came from still handled here, explicitly:
 // - big_writes, max_write and max_read are in the `-o` options, so writes arrive in 128 KiB
 //   pieces instead of 4 KiB;
+// - atomic_o_trunc, so a truncating open stays inside that open until it is published;
 // - attr/entry timeouts are 0 (a host folder or a peer may change a file at any time, and the
 //   kernel must ask again);
 // - every op has a timeout (the binding would otherwise wait forever), set explicitly and
@@ -39,6 +40,10 @@ export class FuseMount {
       'default_permissions',
       'attr_timeout=0',
       'entry_timeout=0',
+      // open(O_TRUNC) arrives as one open with O_TRUNC, truncating that open's working copy only.
+      // Without it the kernel sends a truncate by path (no file handle) before the open, which
+      // can only be a change of its own: peers saw the file empty before the writer wrote.
+      'atomic_o_trunc',
       'big_writes',
       `max_write=${MAX_IO}`,
       `max_read=${MAX_IO}`,

@@ -7,7 +7,7 @@ import { fsError } from '../vfs/errors.js'
 import type { OpenFile, OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
 import type { Vfs } from '../vfs/vfs.js'
 import type { Logger } from '../util/log.js'
-import type { FuseOps, FuseStat, OpenReply, Reply } from './binding.js'
+import { fuseContext, type FuseOps, type FuseStat, type OpenReply, type Reply } from './binding.js'
 import { errnoOf, toErrno } from './errno.js'
 import type { HandleTable } from './handles.js'
 
@@ -103,8 +103,11 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
         () => vfs.list(path),
         (names) => [['.', '..', ...names]],
       ),
-    open: (path, flags, cb) => runOpen('open', path, cb, () => vfs.open(path, decodeOpenFlags(flags))),
-    create: (path, mode, flags, cb) => runOpen('create', path, cb, () => vfs.create(path, mode & 0o7777, decodeOpenFlags(flags))),
+    // The caller rides along with opens and renames: a replicated namespace keeps each writer's
+    // merge base by it (namespace/read-bases.ts).
+    open: (path, flags, cb) => runOpen('open', path, cb, () => vfs.open(path, { ...decodeOpenFlags(flags), caller: fuseContext() })),
+    create: (path, mode, flags, cb) =>
+      runOpen('create', path, cb, () => vfs.create(path, mode & 0o7777, { ...decodeOpenFlags(flags), caller: fuseContext() })),
     read: (path, fd, buf, len, pos, cb) =>
       runCount('read', path, cb, async () => {
         const data = await handles.get(fd).read(pos, len)
@@ -130,7 +133,7 @@ export function buildOps(vfs: Vfs, handles: HandleTable, log: Logger): FuseOps {
     mkdir: (path, mode, cb) => run('mkdir', path, cb, () => vfs.mkdir(path, mode & 0o7777)),
     rmdir: (path, cb) => run('rmdir', path, cb, () => vfs.rmdir(path)),
     unlink: (path, cb) => run('unlink', path, cb, () => vfs.unlink(path)),
-    rename: (src, dest, cb) => run('rename', `${src} -> ${dest}`, cb, () => vfs.rename(src, dest)),
+    rename: (src, dest, cb) => run('rename', `${src} -> ${dest}`, cb, () => vfs.rename(src, dest, fuseContext())),
     link: (src, dest, cb) =>
       run('link', `${src} -> ${dest}`, cb, async () => Promise.reject(fsError('ENOTSUP', 'hard links are not supported'))),
     symlink: (target, path, cb) => run('symlink', path, cb, () => vfs.symlink(target, path)),

@@ -1,8 +1,6 @@
 // A resource's content as the namespace stores it: a working copy becomes a stored change (text
 // as a minimal edit of its Y.Text, merged with what peers wrote meanwhile; anything else, or
 // anything big, as chunks and a manifest), and stored content reads back as an immutable reader.
-// Reading lives here too because the text this node last served is the merge base of the next
-// save through a temporary file.
 
 import type { TreeDoc, TreeNode } from '../model/tree/tree.js'
 import type { NamespaceReplica } from '../replica/replica.js'
@@ -31,19 +29,15 @@ import { WorkingCopy } from './working-copy.js'
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
-/** How many resources' last served text is kept as a merge base. */
-const LAST_READ_MAX = 64
-
 export class ContentWriter {
-  /**
-   * The text this node last served of each text resource: what a local editor most likely read
-   * before saving through a temporary file, so the save is merged from there (a few kept).
-   */
-  private readonly lastRead = new Map<string, string>()
   /** 32 MiB of recently read chunks, shared by every open of this namespace. */
   private readonly chunks = new BlobCache(32 << 20, (h) => this.replica.store.getBlob(h))
 
-  constructor(private readonly replica: NamespaceReplica) {}
+  /** `wroteText` hears the text a copy's own bytes made (before the merge) as it is stored. */
+  constructor(
+    private readonly replica: NamespaceReplica,
+    private readonly wroteText: (copy: WorkingCopy, mine: string) => void = () => {},
+  ) {}
 
   ref(node: TreeNode): ContentRef {
     return decodeContentRef(node.meta[META.content], Math.floor(this.replica.info.createdMs / 1000))
@@ -55,11 +49,8 @@ export class ContentWriter {
     switch (ref.kind) {
       case 'e':
         return EMPTY_READER
-      case 't': {
-        const text = this.replica.text(node.id).toString()
-        this.remember(node.id, text)
-        return bufferReader(Buffer.from(text, 'utf8'))
-      }
+      case 't':
+        return bufferReader(Buffer.from(this.text(node.id), 'utf8'))
       case 'b': {
         const bytes = this.replica.store.getBlob(ref.manifest!)
         if (!bytes) throw fsError('EIO', `the manifest ${ref.manifest} of ${node.id} is missing from the store`)
@@ -68,15 +59,27 @@ export class ContentWriter {
     }
   }
 
+  /** The text of a text resource as this node holds it now. */
+  text(id: string): string {
+    return this.replica.text(id).toString()
+  }
+
+  /** Whether a resource's content is text (or still empty, which text may fill). */
+  isText(node: TreeNode): boolean {
+    return this.ref(node).kind !== 'b'
+  }
+
   /**
-   * A working copy of a resource. Its merge base is the text as it is now, except for an atomic
-   * save (`lastRead`): the temp file was written from what the editor read earlier, which is
-   * the text this node last served, so peers' edits since then are kept.
+   * A working copy of a resource, holding its content as it is now. Its merge base is that
+   * text too: what a writer editing these bytes started from (a whole-file rewrite sets the base
+   * to what its writer read instead: namespace/read-bases.ts).
    */
-  copyOf(node: TreeNode, base: 'now' | 'lastRead' = 'now'): WorkingCopy {
-    const earlier = this.lastRead.get(node.id)
-    const copy = new WorkingCopy(node.id, this.reader(node), this.replica.store)
-    if (this.ref(node).kind === 't') copy.baseText = base === 'lastRead' && earlier !== undefined ? earlier : this.lastRead.get(node.id)
+  copyOf(node: TreeNode): WorkingCopy {
+    const ref = this.ref(node)
+    if (ref.kind === 'b') return new WorkingCopy(node.id, this.reader(node), this.replica.store)
+    const text = ref.kind === 't' ? this.text(node.id) : ''
+    const copy = new WorkingCopy(node.id, ref.kind === 't' ? bufferReader(Buffer.from(text, 'utf8')) : EMPTY_READER, this.replica.store)
+    copy.baseText = text
     return copy
   }
 
@@ -99,10 +102,10 @@ export class ContentWriter {
       // Replayed onto the text as it is now, so edits peers made since this copy was read stay.
       const text = this.replica.text(id)
       const mine = UTF8.decode(small)
+      this.wroteText(copy, mine)
       const merged = copy.baseText === undefined ? mine : mergeText(copy.baseText, mine, text.toString())
       applyTextContent(text, merged)
       copy.baseText = merged
-      this.remember(id, merged)
       const bytes = merged === mine ? small : Buffer.from(merged, 'utf8')
       ref = { kind: 't', size: bytes.length, mtimeSec }
       reader = bufferReader(bytes)
@@ -158,15 +161,6 @@ export class ContentWriter {
     into.add(ref.manifest!)
     const bytes = this.replica.store.getBlob(ref.manifest!)
     if (bytes) for (const c of decodeManifest(bytes, ref.manifest!).chunks) if (c) into.add(c)
-  }
-
-  private remember(id: string, text: string): void {
-    this.lastRead.delete(id)
-    this.lastRead.set(id, text)
-    for (const key of this.lastRead.keys()) {
-      if (this.lastRead.size <= LAST_READ_MAX) break
-      this.lastRead.delete(key)
-    }
   }
 }
 

@@ -9,7 +9,7 @@
 
 import { TreeDoc, type TreeNode } from '../model/tree/tree.js'
 import { fsError } from '../vfs/errors.js'
-import type { AttrChanges, Handler, OpenFile, OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
+import type { AttrChanges, Caller, Handler, OpenFile, OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
 import { splitPath } from '../vfs/path.js'
 import type { NamespaceReplica } from '../replica/replica.js'
 import { CHUNK, EMPTY_READER, META, TEXT_MAX, type ContentReader } from '../model/content.js'
@@ -17,6 +17,7 @@ import { readerOpen, WritableFile } from './resource-file.js'
 import { WorkingCopy } from './working-copy.js'
 import { ContentWriter, emptyContent } from './content-writer.js'
 import { OpenCopies } from './open-copies.js'
+import { ReadBases } from './read-bases.js'
 import { RevivalWindow } from './revival.js'
 import { NamespaceXattrs } from './xattrs.js'
 import { changeTree } from './tree-change.js'
@@ -41,13 +42,15 @@ export class TreeHandler implements Handler, TrackedNamespace {
   /** Resources renamed to an ignored name (an editor's backup), hidden until revived or removed. */
   private readonly revival: RevivalWindow
   private readonly xattrs: NamespaceXattrs
+  /** What each process last read of each text resource: its merge base when it rewrites it. */
+  private readonly bases = new ReadBases()
   private ignores: { ref: string | undefined; list: IgnoreList } | undefined
 
   constructor(
     readonly replica: NamespaceReplica,
     private readonly hooks: NamespaceHooks,
   ) {
-    this.content = new ContentWriter(replica)
+    this.content = new ContentWriter(replica, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
     this.copies = new OpenCopies(replica, this.content)
     this.revival = new RevivalWindow(
       (id) => this.tree.isLive(id),
@@ -80,9 +83,13 @@ export class TreeHandler implements Handler, TrackedNamespace {
   async open(path: string, flags: OpenFlags): Promise<OpenFile> {
     const node = this.node(path)
     if (node.kind === 'group') throw fsError('EISDIR', `${path} is a group`)
-    if (!flags.write) return readerOpen(this.copies.current(node))
+    if (!flags.write) {
+      const { reader, text } = this.copies.served(node)
+      if (text !== undefined) this.bases.remember(flags.caller?.pid, node.id, text)
+      return readerOpen(reader)
+    }
     const copy = this.copies.shared(node)
-    if (flags.truncate) copy.truncate(0)
+    if (flags.truncate) this.rewrite(copy, node, flags.caller).truncate(0)
     return new WritableFile(copy, flags, this.copies)
   }
 
@@ -91,7 +98,8 @@ export class TreeHandler implements Handler, TrackedNamespace {
     const revived = this.revival.revive(parent, name)
     if (revived) {
       if (this.tree.get(revived).mode !== mode) this.change(path, (t) => t.setMode(revived, mode))
-      const copy = this.copies.shared(this.tree.get(revived))
+      const node = this.tree.get(revived)
+      const copy = this.rewrite(this.copies.shared(node), node, flags.caller)
       copy.truncate(0)
       return new WritableFile(copy, flags, this.copies)
     }
@@ -128,7 +136,7 @@ export class TreeHandler implements Handler, TrackedNamespace {
    * over the original) keeps the original's identity: the new content is applied to it as an
    * edit, so its id and history stay and a concurrent edit elsewhere still merges.
    */
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, caller?: Caller): Promise<void> {
     const src = this.node(from)
     if (src.id === ROOT) throw fsError('EBUSY', 'the namespace root cannot be moved inside itself')
     const { parent, name } = this.parentAndName(to)
@@ -140,7 +148,7 @@ export class TreeHandler implements Handler, TrackedNamespace {
       if (src.kind !== 'group' && existing.kind === 'group') throw fsError('EISDIR', `${to} is a group`)
       if (existing.kind === 'group' && this.tree.children(existing.id).length > 0) throw fsError('ENOTEMPTY', `${to} is not empty`)
     }
-    if (existing?.kind === 'file' && src.kind === 'file') return this.saveOver(src, existing, `${from} -> ${to}`)
+    if (existing?.kind === 'file' && src.kind === 'file') return this.saveOver(src, existing, `${from} -> ${to}`, caller)
     this.change(`${from} -> ${to}`, (t) => {
       if (existing) t.remove(existing.id)
       t.move(src.id, parent, name)
@@ -234,14 +242,15 @@ export class TreeHandler implements Handler, TrackedNamespace {
     }
   }
 
-  async adopt(to: string, source: LocalSource): Promise<void> {
+  async adopt(to: string, source: LocalSource, caller?: Caller): Promise<void> {
     const { parent, name } = this.parentAndName(to)
     const targetId = this.revival.revive(parent, name) ?? this.visibleLookup(parent, name)
     const target = targetId === undefined ? undefined : this.tree.get(targetId)
     if (target?.kind === 'group') throw fsError('EISDIR', `${to} is a group`)
     const id = target?.id ?? this.change(to, (t) => t.create(parent, name, 'file', source.mode, emptyContent()))
-    // No merge base: the local file's bytes are the whole new content.
-    const copy = this.copies.get(id) ?? new WorkingCopy(id, this.content.reader(this.tree.get(id)), this.replica.store)
+    // The local file's bytes are the whole new content: a rewrite of what its writer read.
+    const node = this.tree.get(id)
+    const copy = this.rewrite(this.copies.get(id) ?? this.content.copyOf(node), node, caller)
     copy.truncate(0)
     for (let at = 0; at < source.size; at += CHUNK) copy.write(await source.read(at, Math.min(CHUNK, source.size - at)), at)
     const published = this.change(to, (t) => {
@@ -282,12 +291,26 @@ export class TreeHandler implements Handler, TrackedNamespace {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  /**
+   * A whole-file rewrite of `node` by `caller` (O_TRUNC, an editor's new file of the old name, a
+   * temp file renamed over it): the writer's bytes are its edit of what *it* last read, so that
+   * is the merge base, and edits that reached this node since then (a peer's) stay. A writer
+   * that never read the file overwrites the version current when `copy` was made.
+   */
+  private rewrite(copy: WorkingCopy, node: TreeNode, caller: Caller | undefined): WorkingCopy {
+    const base = this.bases.baseOf(caller?.pid, node.id)
+    // Unpublished bytes of another local writer are what its base describes: leave that alone.
+    if (base !== undefined && !copy.dirty && this.content.isText(node)) copy.baseText = base
+    copy.rewriter = caller?.pid
+    return copy
+  }
+
   /** The atomic save: `src`'s content and mode go to `dst`, which keeps its id; `src` goes. */
-  private saveOver(src: TreeNode, dst: TreeNode, what: string): void {
+  private saveOver(src: TreeNode, dst: TreeNode, what: string, caller: Caller | undefined): void {
     const srcOpen = this.copies.get(src.id)
     if (srcOpen?.dirty) this.copies.publish(srcOpen)
     const srcNow = this.tree.get(src.id)
-    const dstCopy = this.copies.get(dst.id) ?? this.content.copyOf(dst, 'lastRead')
+    const dstCopy = this.rewrite(this.copies.get(dst.id) ?? this.content.copyOf(dst), dst, caller)
     const published = this.change(what, (t) => {
       const reader = this.content.writeOver(t, srcNow, dst.id, dstCopy)
       if (srcNow.mode !== dst.mode) t.setMode(dst.id, srcNow.mode)

@@ -8,7 +8,7 @@
 import type { ContentReader } from '../model/content.js'
 import { CHUNK } from '../model/content.js'
 import { fsError, isFsError } from '../vfs/errors.js'
-import type { AttrChanges, Handler, OpenFile, OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
+import type { AttrChanges, Caller, Handler, OpenFile, OpenFlags, Stat, XattrSetMode } from '../vfs/handler.js'
 import { splitPath } from '../vfs/path.js'
 import type { IgnoreList } from './ignore.js'
 import type { LocalArea } from './local-area.js'
@@ -41,8 +41,8 @@ export interface TrackedNamespace extends Omit<Handler, Verbs>, Required<Pick<Ha
   ignoreList(): IgnoreList
   /** Throws ENOENT unless `segments` name a group of the namespace that is shown. */
   requireGroup(segments: string[]): void
-  /** A local file renamed to the tracked path `to`: its bytes and mode become that resource. */
-  adopt(to: string, source: LocalSource): Promise<void>
+  /** A local file renamed to the tracked path `to` by `caller`: its bytes and mode become that resource. */
+  adopt(to: string, source: LocalSource, caller?: Caller): Promise<void>
   /** A tracked file renamed to an ignored name: `keep` stores its bytes locally, then it hides. */
   detach(from: string, keep: (mode: number, content: ContentReader) => Promise<void>): Promise<void>
 }
@@ -100,13 +100,13 @@ export class LocalOverlay<T extends TrackedNamespace> implements Handler {
     return this.route(path).rmdir(path)
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, caller?: Caller): Promise<void> {
     const fromLocal = this.localFor(from)
     const toLocal = this.localFor(to, true)
     if (fromLocal && toLocal) return fromLocal.rename(from, to)
-    if (fromLocal) return this.adopt(fromLocal, from, to)
+    if (fromLocal) return this.adopt(fromLocal, from, to, caller)
     if (toLocal) return this.tracked.detach(from, (mode, content) => keepLocally(toLocal, to, mode, content))
-    return this.tracked.rename(from, to)
+    return this.tracked.rename(from, to, caller)
   }
 
   async setattr(path: string, changes: AttrChanges): Promise<void> {
@@ -167,12 +167,12 @@ export class LocalOverlay<T extends TrackedNamespace> implements Handler {
   }
 
   /** An ignored file renamed to a tracked name (a save through a `*.tmp` file): it joins the namespace. */
-  private async adopt(local: LocalArea['handler'], from: string, to: string): Promise<void> {
+  private async adopt(local: LocalArea['handler'], from: string, to: string, caller: Caller | undefined): Promise<void> {
     const st = await local.stat(from)
     if (st.kind !== 'file') throw fsError('EXDEV', `${from} is an ignored ${st.kind}: it can only be copied into the namespace`)
     const src = await local.open(from, READ)
     try {
-      await this.tracked.adopt(to, { mode: st.mode, size: st.size, read: (at, n) => src.read(at, n) })
+      await this.tracked.adopt(to, { mode: st.mode, size: st.size, read: (at, n) => src.read(at, n) }, caller)
     } finally {
       await src.release()
     }

@@ -3,7 +3,8 @@
 // content, stored before it returns; the last close forgets the copy.
 
 import type { TreeNode } from '../model/tree/tree.js'
-import { bufferReader, type ContentReader } from '../model/content.js'
+import { bufferReader, EMPTY_READER, TEXT_MAX, type ContentReader } from '../model/content.js'
+import { isStrictText } from '../text/utf8.js'
 import type { NamespaceReplica } from '../replica/replica.js'
 import type { ContentWriter } from './content-writer.js'
 import type { Publisher } from './resource-file.js'
@@ -37,8 +38,23 @@ export class OpenCopies implements Publisher {
 
   /** The bytes of a resource as this node shows them: its writers' unpublished ones, if any. */
   current(node: TreeNode): ContentReader {
+    return this.served(node).reader
+  }
+
+  /**
+   * What a reader opening the resource now is served (`current`), with its text when it is
+   * text: the merge base of that reader, should it save the file.
+   */
+  served(node: TreeNode): { reader: ContentReader; text: string | undefined } {
     const open = this.byId.get(node.id)
-    return open?.dirty ? bufferReader(open.contents()) : this.content.reader(node)
+    if (open?.dirty) {
+      const bytes = open.contents()
+      const text = bytes.length <= TEXT_MAX && isStrictText(bytes) ? bytes.toString('utf8') : undefined
+      return { reader: bufferReader(bytes), text }
+    }
+    if (!this.content.isText(node)) return { reader: this.content.reader(node), text: undefined }
+    const text = this.content.ref(node).kind === 't' ? this.content.text(node.id) : ''
+    return { reader: text === '' ? EMPTY_READER : bufferReader(Buffer.from(text, 'utf8')), text }
   }
 
   /** Make the working copy the resource's content, stored before this returns. */

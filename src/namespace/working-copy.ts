@@ -29,6 +29,11 @@ export class WorkingCopy {
   refs = 0
   /** For a text resource: the text these bytes started from (the base of a three-way merge). */
   baseText: string | undefined
+  /**
+   * The caller (pid) whose whole-file rewrite these bytes are: once published, what it wrote is
+   * what it knows, so its merge base moves there (namespace/read-bases.ts).
+   */
+  rewriter: number | undefined
 
   constructor(
     readonly id: string,

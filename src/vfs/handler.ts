@@ -32,6 +32,14 @@ export interface StatFs {
   filesFree: number
 }
 
+/** Who asks: the process behind a request (FUSE's request context), when known. */
+export interface Caller {
+  uid: number
+  gid: number
+  /** The calling thread's id, as the kernel gives it. */
+  pid: number
+}
+
 /** What an `open` asks for, decoded once from the kernel's flags. */
 export interface OpenFlags {
   read: boolean
@@ -39,6 +47,8 @@ export interface OpenFlags {
   /** Every write goes to the end of the file, whatever offset it names. */
   append: boolean
   truncate: boolean
+  /** Who opens; a replicated namespace keeps each writer's merge base by it. */
+  caller?: Caller
 }
 
 /** Attribute changes of `setattr`; only the fields present change. */
@@ -105,7 +115,7 @@ export interface Handler {
   /** Remove an empty directory; ENOTEMPTY otherwise. */
   rmdir?(path: string): Promise<void>
   /** POSIX rename within this handler: replaces a file, or an empty directory. */
-  rename?(from: string, to: string): Promise<void>
+  rename?(from: string, to: string, caller?: Caller): Promise<void>
   /** chmod, chown, truncate and utimens (Fan's `put` of metadata). */
   setattr?(path: string, changes: AttrChanges): Promise<void>
   symlink?(target: string, path: string): Promise<void>

@@ -4,7 +4,7 @@
 // so `mv` copies), and a verb the handler lacks answers EROFS or ENOTSUP.
 
 import { fsError, type ErrnoCode } from './errors.js'
-import type { AttrChanges, Handler, OpenFile, OpenFlags, Stat, StatFs, XattrSetMode } from './handler.js'
+import type { AttrChanges, Caller, Handler, OpenFile, OpenFlags, Stat, StatFs, XattrSetMode } from './handler.js'
 import type { MountTable, Resolved } from './mount-table.js'
 import { normalizePath } from './path.js'
 
@@ -87,7 +87,7 @@ export class Vfs {
     return need(handler, 'rmdir', 'EROFS').call(handler, rel)
   }
 
-  async rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string, caller?: Caller): Promise<void> {
     this.refuseMountPoint(from, 'rename', 'EBUSY')
     this.refuseMountPoint(to, 'rename onto', 'EBUSY')
     const src = this.resolve(from)
@@ -95,7 +95,7 @@ export class Vfs {
     if (src.handler !== dst.handler || src.mountPath !== dst.mountPath) {
       throw fsError('EXDEV', `rename ${from} -> ${to} crosses handlers (${src.mountPath} -> ${dst.mountPath})`)
     }
-    return need(src.handler, 'rename', 'EROFS').call(src.handler, src.rel, dst.rel)
+    return need(src.handler, 'rename', 'EROFS').call(src.handler, src.rel, dst.rel, caller)
   }
 
   async setattr(path: string, changes: AttrChanges): Promise<void> {

@@ -15,69 +15,13 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { ok, sh, startMount, tempDir, type MountedNode } from '../support/harness.js'
-import { waitFor } from '../support/wait.js'
+import { Tmux } from '../support/terminal.js'
 
 const VIM = `vim -u DEFAULTS -i NONE --cmd 'set backupskip='`
-/** A tmux server of our own (its socket in a temp folder), so a user's sessions are never touched. */
-const tmuxDir = tempDir('tmux')
-const TMUX = `tmux -S ${tmuxDir}/socket`
-const TMUX_ENV = { ...process.env, TERM: process.env.TERM && process.env.TERM !== 'dumb' ? process.env.TERM : 'xterm-256color' }
+const tmux = new Tmux()
 
 const idOf = (p: string) => ok(`getfattr -n user.meshfs.id --only-values '${p}'`)
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`
-
-/** A tmux session running one program; `close()` kills the session by name. */
-class Terminal {
-  private constructor(readonly name: string) {}
-
-  static async open(name: string, command: string, cwd: string): Promise<Terminal> {
-    const r = await sh(`${TMUX} new-session -d -s ${name} -x 120 -y 40 -c ${q(cwd)} ${q(command)}`, { env: TMUX_ENV })
-    if (r.code !== 0) throw new Error(`tmux new-session failed: ${r.stderr}`)
-    return new Terminal(name)
-  }
-
-  async screen(): Promise<string> {
-    return (await sh(`${TMUX} capture-pane -p -t ${this.name}`, { env: TMUX_ENV })).stdout
-  }
-
-  /** Keys by tmux name (Enter, Escape, C-o) or, with `literal`, text typed as is. */
-  async keys(keys: string[], literal = false): Promise<void> {
-    await ok(`${TMUX} send-keys -t ${this.name} ${literal ? '-l ' : ''}${keys.map(q).join(' ')}`)
-  }
-
-  async waitScreen(what: string, re: RegExp, timeoutMs = 10_000): Promise<void> {
-    try {
-      await waitFor(async () => re.test(await this.screen()), { what, timeoutMs })
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; the screen shows:\n${await this.screen()}`)
-    }
-  }
-
-  async alive(): Promise<boolean> {
-    return (await sh(`${TMUX} has-session -t ${this.name}`, { env: TMUX_ENV })).code === 0
-  }
-
-  /** Waits until the program exited (the session closes with it). */
-  async waitExit(what: string, timeoutMs = 10_000): Promise<void> {
-    let last = ''
-    try {
-      await waitFor(
-        async () => {
-          if (!(await this.alive())) return true
-          last = await this.screen()
-          return false
-        },
-        { what, timeoutMs },
-      )
-    } catch (err) {
-      throw new Error(`${(err as Error).message}; the screen shows:\n${last}`)
-    }
-  }
-
-  async close(): Promise<void> {
-    if (await this.alive()) await sh(`${TMUX} kill-session -t ${this.name}`, { env: TMUX_ENV })
-  }
-}
 
 describe('editors and atomic saves in a replicated namespace', () => {
   let node: MountedNode
@@ -99,7 +43,7 @@ describe('editors and atomic saves in a replicated namespace', () => {
   })
   after(async () => {
     await node?.stop()
-    rmSync(tmuxDir, { recursive: true, force: true })
+    await tmux.close()
   })
 
   test('vim (defaults): :s and :wq save the exact content, through swap file, 4913 probe and backup rename', async () => {
@@ -136,7 +80,7 @@ describe('editors and atomic saves in a replicated namespace', () => {
   test('vim in a terminal: type text, the swap file is there while editing, :wq saves', async () => {
     const { dir, file } = await fresh('typed.txt', 'first line\n')
     const id = await idOf(file)
-    const term = await Terminal.open(`vim-${process.pid}`, `${VIM} typed.txt`, dir)
+    const term = await tmux.open(`vim-${process.pid}`, `${VIM} typed.txt`, dir)
     try {
       await term.waitScreen('vim to show the file', /"typed\.txt" 1L, 11B/)
       assert.match(await listing(dir), /^\.typed\.txt\.swp$/m, 'vim keeps its swap file next to the file')
@@ -157,7 +101,7 @@ describe('editors and atomic saves in a replicated namespace', () => {
 
   test('vim recovers unsaved text from its swap file on the mount (vim -r) after vim was killed', async () => {
     const { dir, file } = await fresh('draft.txt', 'saved\n')
-    const term = await Terminal.open(`vimr-${process.pid}`, `${VIM} draft.txt`, dir)
+    const term = await tmux.open(`vimr-${process.pid}`, `${VIM} draft.txt`, dir)
     try {
       await term.waitScreen('vim to show the file', /"draft\.txt" 1L/)
       await term.keys(['G', 'o'])
@@ -186,7 +130,7 @@ describe('editors and atomic saves in a replicated namespace', () => {
   test('nano in a terminal: type, Ctrl-O Enter, Ctrl-X saves in place (same id)', async () => {
     const { dir, file } = await fresh('memo.txt', 'memo\n')
     const id = await idOf(file)
-    const term = await Terminal.open(`nano-${process.pid}`, 'nano --ignorercfiles memo.txt', dir)
+    const term = await tmux.open(`nano-${process.pid}`, 'nano --ignorercfiles memo.txt', dir)
     try {
       await term.waitScreen('nano to show the file', /GNU nano[\s\S]*^memo\s*$/m)
       await term.keys(['typed in nano'], true)
