@@ -103,6 +103,12 @@ test("a whole-file save merges from what that writer read, not from another read
     await f.write!(Buffer.from(text), 0)
     await f.release()
   }
+  /** An O_TRUNC open by `pid` that writes `text` and closes: a whole-file save. */
+  const save = async (path: string, text: string, pid: number) => {
+    const f = await handler.open(path, { read: false, write: true, append: false, truncate: true, caller: { uid: 0, gid: 0, pid } })
+    await f.write!(Buffer.from(text), 0)
+    await f.release()
+  }
   const read = async (path: string, pid: number) => {
     const f = await handler.open(path, { read: true, write: false, append: false, truncate: false, caller: { uid: 0, gid: 0, pid } })
     const bytes = await f.read(0, 1 << 20)
@@ -121,26 +127,10 @@ test("a whole-file save merges from what that writer read, not from another read
     // Another reader on this node reads the new text in between.
     assert.equal(await read('/f.txt', other), 'one\ntwo\nTHREE\n')
     // The writer saves its edit of what it read (line 1), truncating: the peer's line 3 stays.
-    const f = await handler.open('/f.txt', {
-      read: false,
-      write: true,
-      append: false,
-      truncate: true,
-      caller: { uid: 0, gid: 0, pid: process.pid },
-    })
-    await f.write!(Buffer.from('ONE\ntwo\nthree\n'), 0)
-    await f.release()
+    await save('/f.txt', 'ONE\ntwo\nthree\n', process.pid)
   })
   assert.equal(replica.text(id).toString(), 'ONE\ntwo\nTHREE\n')
   // Its next save is an edit of what it wrote: line 2 now, nothing of the peer's undone.
-  const f = await handler.open('/f.txt', {
-    read: false,
-    write: true,
-    append: false,
-    truncate: true,
-    caller: { uid: 0, gid: 0, pid: process.pid },
-  })
-  await f.write!(Buffer.from('ONE\nTWO\nthree\n'), 0)
-  await f.release()
+  await save('/f.txt', 'ONE\nTWO\nthree\n', process.pid)
   assert.equal(replica.text(id).toString(), 'ONE\nTWO\nTHREE\n')
 })

@@ -45,8 +45,9 @@ test('an atomic save from an older read keeps a peer edit that arrived meanwhile
   const b = NamespaceReplica.load(replicaStoreOf(openMemoryStore()), INFO.id)
   for (const key of a.docKeys()) b.applyRemote(key, a.diff(key, b.stateVector(key)), 'a')
   const hb = new ReplicatedHandler(b, { removeNamespace: async () => {} })
-  // An editor on A reads the file (before B's edit arrives)...
-  const r = await ha.open('/notes.txt', RO)
+  // An editor on A (this process) reads the file (before B's edit arrives)...
+  const editor = { uid: 0, gid: 0, pid: process.pid }
+  const r = await ha.open('/notes.txt', { ...RO, caller: editor })
   const read = (await r.read(0, 1000)).toString()
   await r.release()
   const wb = await hb.open('/notes.txt', RW)
@@ -59,7 +60,7 @@ test('an atomic save from an older read keeps a peer edit that arrived meanwhile
   const tmp = await ha.create('/notes.txt.sed1', 0o644, RW)
   await tmp.write!(Buffer.from(read.replace('line 2\n', 'line 2 edited on A\n')), 0)
   await tmp.release()
-  await ha.rename('/notes.txt.sed1', '/notes.txt')
+  await ha.rename('/notes.txt.sed1', '/notes.txt', editor)
   for (const key of a.docKeys()) b.applyRemote(key, a.diff(key, b.stateVector(key)), 'a')
   const expected = lines(10).replace('line 2\n', 'line 2 edited on A\n').replace('line 9\n', 'line 9 edited on B\n')
   for (const h of [ha, hb]) {
