@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test'
 import { ok, sh, type MountedNode } from '../support/harness.js'
 import { Prng } from '../support/prng.js'
 import { Tmux, type Terminal } from '../support/terminal.js'
-import { Cluster, TEST_TIMEOUT, cat, eventually, idOf, q, share, waitContent } from '../support/cluster.js'
+import { Cluster, TEST_TIMEOUT, cat, eventually, idOf, out, q, share, waitContent } from '../support/cluster.js'
 
 const REPEAT = 5
 const SEED = Number(process.env.COLLAB_SEED ?? Date.now() % 100_000)
@@ -65,7 +65,18 @@ describe(`concurrent edits on several nodes keep every edit (COLLAB_SEED=${SEED}
   async function converged(name: string, id: string, expected: string): Promise<void> {
     for (const node of [a, b, c]) {
       const file = path.join(dir(node), name)
-      await eventually(`${file} to hold both edits`, () => cat(file), expected)
+      try {
+        await eventually(`${file} to hold both edits`, () => cat(file), expected)
+      } catch (err) {
+        // What each node shows, to tell a lost edit from a size that disagrees with the bytes.
+        const views = await Promise.all(
+          [a, b, c].map(async (n) => {
+            const f = path.join(dir(n), name)
+            return `${f}: stat size ${(await out(`stat -c %s ${q(f)}`)).trim()}, ${JSON.stringify(await cat(f))}`
+          }),
+        )
+        throw new Error(`${(err as Error).message}\n${views.join('\n')}`)
+      }
       assert.equal(await idOf(file), id, `${file} is still the same resource`)
       const stem = name.replace(/\.txt$/, '')
       const others = (await ok(`ls -A ${q(dir(node))}`)).split('\n').filter((f) => f.startsWith(stem) && f !== name)
