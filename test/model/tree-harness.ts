@@ -36,6 +36,8 @@ export class Network {
   readonly replicas: Replica[] = []
   /** Every update any replica made, for the replay in another order. */
   readonly made: Uint8Array[] = []
+  /** How many revivals `takeRevived` reported, checked (coverage). */
+  revivals = 0
   private readonly queues: Uint8Array[][][]
 
   constructor(
@@ -110,8 +112,22 @@ export class Network {
     for (const row of this.queues) for (const q of row) q.length = 0
   }
 
+  /**
+   * Applies a peer's update, and checks what `takeRevived` says came back: tombstoned nodes
+   * hidden before and shown after; all of those that hung under the root before. (One that did
+   * not, cut off for a moment by Yjs applying a delete before the record that replaces it, may
+   * be reported: it was a delete's victim, and is back.)
+   */
   private apply(to: number, update: Uint8Array): void {
-    Y.applyUpdate(this.replicas[to]!.doc, update, NET)
+    const { doc, tree } = this.replicas[to]!
+    const hidden = [...doc.getMap('t').keys()].filter((id) => tree.isTombstoned(id) && !tree.isLive(id))
+    const hung = new Set(hidden.filter((id) => attached(tree, id)))
+    Y.applyUpdate(doc, update, NET)
+    const back = hidden.filter((id) => tree.isLive(id))
+    const got = new Set(tree.takeRevived().map((r) => r.id))
+    this.revivals += got.size
+    for (const id of back) if (hung.has(id) && !got.has(id)) fail(`replica ${to}: ${id} came back unreported`)
+    for (const id of got) if (!back.includes(id)) fail(`replica ${to}: ${id} reported as revived, but it was not hidden or is not shown`)
   }
 }
 
@@ -200,6 +216,15 @@ function liveOf(tree: TreeDoc): Live {
     }
   }
   return { groups, nodes }
+}
+
+/** Whether the node hangs under the root (shown or not). */
+function attached(tree: TreeDoc, id: string): boolean {
+  for (let cur: string | undefined = id, steps = 0; cur !== undefined; cur = tree.effectiveParent(cur), steps++) {
+    if (cur === ROOT) return true
+    if (steps > 10_000) return false
+  }
+  return false
 }
 
 /** The node and every shown node below it. */
@@ -497,10 +522,12 @@ export interface Coverage {
   editBeatDelete: number
   /** Self-dead groups shown anyway: they hold such a node, or one created or moved in. */
   heldOpen: number
+  /** Revivals reported by `takeRevived` as updates arrived (and checked). */
+  revivals: number
 }
 
 export function coverageOf(replica: Replica, model: Model): Coverage {
-  const cov: Coverage = { conflicts: 0, cycleSkips: 0, editBeatDelete: 0, heldOpen: 0 }
+  const cov: Coverage = { conflicts: 0, cycleSkips: 0, editBeatDelete: 0, heldOpen: 0, revivals: 0 }
   const t = replica.doc.getMap('t')
   for (const id of model.kinds.keys()) {
     const node = replica.tree.find(id)
@@ -543,6 +570,7 @@ export function runCase(seed: number): CaseResult {
       } else if (!rng.bool(netShare)) {
         const r = rng.int(count)
         trace.push(`r${r}: ${randomOp(rng, net.replicas[r]!.tree, model)}`)
+        if (net.replicas[r]!.tree.takeRevived().length > 0) fail(`a local operation revived something on r${r}`)
         done++
         if (done === midCheck) {
           const replica = rng.pick(net.replicas)
@@ -570,7 +598,12 @@ export function runCase(seed: number): CaseResult {
       if (r.updates !== before[i]) fail(`reads wrote to replica ${i}`)
     })
     checkAnyOrder(rng, net.made, net.replicas[0]!.doc, dumps[0]!)
-    return { replicas: count, ops: opCount, nodes: model.kinds.size, coverage: coverageOf(net.replicas[0]!, model) }
+    return {
+      replicas: count,
+      ops: opCount,
+      nodes: model.kinds.size,
+      coverage: { ...coverageOf(net.replicas[0]!, model), revivals: net.revivals },
+    }
   } catch (e) {
     const msg = e instanceof Error ? (e.stack ?? e.message) : String(e)
     throw new Error(`seed ${seed} failed (rerun: MESHFS_TREE_SEED=${seed}): ${msg}\ntrace:\n  ${trace.join('\n  ')}`)

@@ -85,6 +85,23 @@ describe('edit beats delete', () => {
     assert.deepEqual(converged(a!, b!, c!), ['/f'])
   })
 
+  test('a replica that gets the delete and the edit together, or loads them, saw nothing go', () => {
+    const [a, b, c] = replicas(3)
+    const g = a!.create(ROOT, 'g', 'group', 0o755)
+    const f = a!.create(g, 'f', 'file', 0o644)
+    syncAll(a!, b!)
+    a!.remove(g, { recursive: true })
+    b!.setMeta(f, 'c', 'v2')
+    send(a!, c!)
+    send(b!, c!)
+    assert.deepEqual(c!.takeRevived(), [])
+    const copy = new Y.Doc()
+    Y.applyUpdate(copy, Y.encodeStateAsUpdate(c!.doc))
+    const loaded = new TreeDoc(copy)
+    assert.deepEqual(loaded.takeRevived(), [])
+    assert.deepEqual(converged(c!, loaded), ['/g', '/g/f'])
+  })
+
   test('a delete that saw the edit stays a delete, and nothing is reported', () => {
     const [a, b] = replicas(2)
     const f = a!.create(ROOT, 'f', 'file', 0o644)

@@ -13,8 +13,10 @@
  * survivors in its subtree. A create, a move or a changed vital adds or subtracts along one or
  * two chains (O(depth)); a rebuild of the structure recounts everything (O(n), like the rebuild).
  * Every count that crosses zero changes whether that node is shown: `onFlip` hears of it, so the
- * cached listings are fixed. A tombstoned node whose count goes from zero to more is a revival,
- * kept until taken.
+ * cached listings are fixed. A tombstoned node whose count was zero before a fold of changes and
+ * is more after it is a revival, kept until taken. Before and after the whole fold, not on the
+ * way: the nodes of one fold attach one by one, so a group that arrives with its surviving entry
+ * passes through zero without ever having been shown as gone.
  */
 import { compareIds, ROOT } from '../ids.js'
 import type { DocMirror } from './doc-mirror.js'
@@ -35,6 +37,8 @@ export class Survival {
   /** Survivors in each counted node's effective subtree, itself included. */
   private survivors = new Map<string, number>()
   private readonly revived = new Set<string>()
+  /** Counts changed in the current fold: the count before it (undefined: not counted before). */
+  private readonly changed = new Map<string, number | undefined>()
 
   constructor(
     private readonly mirror: DocMirror,
@@ -47,10 +51,6 @@ export class Survival {
     return id === ROOT || (this.survivors.get(id) ?? 0) > 0
   }
 
-  isSelfDead(id: string): boolean {
-    return this.dead.has(id)
-  }
-
   /** The structure hung `node` under `to` (from `from`, or for the first time). */
   reparented(node: string, from: string | undefined, to: string): void {
     const n = this.count(node)
@@ -59,20 +59,33 @@ export class Survival {
     this.add(to, n)
   }
 
-  /** Re-evaluate nodes whose versions or tombstones changed; the counted ones move their chains. */
-  refresh(ids: Iterable<string>): void {
-    for (const id of ids) {
-      if (!this.survivors.has(id)) continue // not hung anywhere yet: evaluated when it is
-      const now = this.mirror.isSelfDead(id)
-      if (now === this.dead.has(id)) continue
-      if (now) this.dead.add(id)
-      else this.dead.delete(id)
-      this.add(id, now ? -1 : 1)
+  /**
+   * The end of an incremental fold: re-evaluate the nodes whose versions or tombstones changed
+   * (the counted ones move their chains), then the nodes held now that held nothing before the
+   * fold are revivals.
+   */
+  settle(vitals: Iterable<string>): void {
+    for (const id of vitals) this.reevaluate(id)
+    for (const [id, was] of this.changed) {
+      const now = this.survivors.get(id) ?? 0
+      if (now === 0) this.revived.delete(id)
+      else if (was === 0 && this.mirror.tombs.has(id)) this.revived.add(id)
     }
+    this.changed.clear()
+  }
+
+  private reevaluate(id: string): void {
+    if (!this.survivors.has(id)) return // not hung anywhere yet: evaluated when it is
+    const now = this.mirror.isSelfDead(id)
+    if (now === this.dead.has(id)) return
+    if (now) this.dead.add(id)
+    else this.dead.delete(id)
+    this.add(id, now ? -1 : 1)
   }
 
   /** Recount from scratch after the structure was rebuilt; revivals are found against the old counts. */
   rebuild(): void {
+    this.changed.clear()
     const before = this.survivors
     this.survivors = new Map()
     this.dead.clear()
@@ -154,6 +167,7 @@ export class Survival {
   private count(id: string, except?: string): number {
     const known = this.survivors.get(id)
     if (known !== undefined) return known
+    if (!this.changed.has(id)) this.changed.set(id, undefined) // new in this fold: it cannot come back
     if (this.mirror.isSelfDead(id)) this.dead.add(id)
     let n = this.own(id)
     for (const kid of this.structure.childrenOf(id)) if (kid !== except) n += this.survivors.get(kid) ?? 0
@@ -165,13 +179,11 @@ export class Survival {
   private add(start: string, delta: number): void {
     if (delta === 0) return
     for (let cur: string | undefined = start; cur !== undefined; cur = this.structure.parentOf(cur)) {
+      if (!this.changed.has(cur)) this.changed.set(cur, this.survivors.get(cur))
       const before = this.count(cur)
       const after = before + delta
       this.survivors.set(cur, after)
-      if (before > 0 === after > 0) continue
-      this.onFlip(cur)
-      if (after > 0 && this.mirror.tombs.has(cur)) this.revived.add(cur)
-      else if (after === 0) this.revived.delete(cur)
+      if (before > 0 !== after > 0) this.onFlip(cur)
     }
   }
 }

@@ -298,7 +298,7 @@ export class TreeDoc {
       this.listings.clear()
       this.listedIn.clear()
     } else {
-      this.survival.refresh(this.vitals)
+      this.survival.settle(this.vitals)
       for (const id of this.touched) this.relist(id)
     }
     this.touched.clear()
