@@ -14,7 +14,7 @@
  *                        concurrent writers never overwrite each other's counter.
  *   d  "id/writer" -> {writer: n, ...}
  *                        tombstones: the version vector the deleting writer had seen. Separate
- *                        from `t` so a concurrent rename cannot undo a delete, and one key per
+ *                        from `t` so rewriting a record never erases a delete, and one key per
  *                        deleter so concurrent deletes all count (survival.ts: an edit none of
  *                        them saw keeps the node). Docs written before versions existed hold
  *                        `id -> 1`: a delete that beats every edit.
