@@ -18,7 +18,7 @@ const ROOT = TreeDoc.ROOT
 function fuzz(cases: number, first: number): boolean {
   const start = Date.now()
   let lastReport = start
-  const totals = { ops: 0, nodes: 0, conflicts: 0, cycleSkips: 0, hiddenUnderRemoved: 0 }
+  const totals = { ops: 0, nodes: 0, conflicts: 0, cycleSkips: 0, editBeatDelete: 0, heldOpen: 0 }
   for (let i = 0; i < cases; i++) {
     const seed = first + i
     try {
@@ -27,7 +27,8 @@ function fuzz(cases: number, first: number): boolean {
       totals.nodes += r.nodes
       totals.conflicts += r.coverage.conflicts
       totals.cycleSkips += r.coverage.cycleSkips
-      totals.hiddenUnderRemoved += r.coverage.hiddenUnderRemoved
+      totals.editBeatDelete += r.coverage.editBeatDelete
+      totals.heldOpen += r.coverage.heldOpen
     } catch (e) {
       console.error(e instanceof Error ? e.message : e)
       console.error(`FAILED at seed ${seed} after ${i} passing cases`)

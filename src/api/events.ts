@@ -8,6 +8,8 @@ export type NamespaceChange =
   | { type: 'put'; path: string; id: string; kind: EntryKind }
   | { type: 'remove'; path: string; id: string; kind: EntryKind }
   | { type: 'move'; from: string; to: string; id: string; kind: EntryKind }
+  /** A deleted entry shown again: another node edited it (or something in it) without having seen the delete. */
+  | { type: 'revived'; path: string; id: string; kind: EntryKind; reason: string }
   | { type: 'member-joined'; member: string; role: string }
   | { type: 'member-left'; member: string }
   | { type: 'notify'; from: string; data: string }

@@ -4,6 +4,7 @@
 // daemon adds the FUSE mount and the control server, and tests run nodes in-process.
 
 import { EventHub } from '../events/event-hub.js'
+import { watchRevivals } from '../events/revivals.js'
 import { treeEventSource } from '../events/tree-events.js'
 import { RootHandler } from '../handlers/root.js'
 import { SyncTargets } from '../mirror/targets.js'
@@ -49,6 +50,8 @@ export class Node {
   readonly events = new EventHub()
   readonly targets: SyncTargets
   private readonly log: Logger
+  /** Per held namespace: stops its revival reports (events/revivals.ts). */
+  private readonly revivalWatches = new Map<string, () => void>()
   private stopped = false
 
   /** The node owns `store` from here on: `stop` closes it. */
@@ -150,10 +153,19 @@ export class Node {
     this.sync.watch(ns)
     // A namespace still joining has no members list yet: it has no member events either.
     const membersOf = () => (this.namespaces.registry.byId(ns) ? this.namespaces.listMembers(ns) : [])
-    this.events.setSource(ns, treeEventSource(this.namespaces.replica(ns)!, membersOf))
+    const replica = this.namespaces.replica(ns)!
+    this.events.setSource(ns, treeEventSource(replica, membersOf))
+    this.revivalWatches.get(ns)?.()
+    const label = () => replica.maybeInfo()?.path ?? ns
+    this.revivalWatches.set(
+      ns,
+      watchRevivals(replica, (e) => this.events.emit(ns, e), this.log.child('ns'), label),
+    )
   }
 
   private unwatch(ns: string): void {
+    this.revivalWatches.get(ns)?.()
+    this.revivalWatches.delete(ns)
     this.sync.unwatch(ns)
     this.events.setSource(ns, undefined)
     this.clients.dropNamespace(ns)

@@ -17,6 +17,11 @@ export interface TreeNode {
 export interface TreeDocOptions {
   /** Id source; tests inject a seeded one to make runs reproducible. Default: 64 random bits. */
   readonly newId?: () => string
+  /**
+   * This replica's key in the version vectors and tombstones (edit beats delete), unique among
+   * the replicas that write the doc. Default: the Y.Doc's clientID, a new key per process.
+   */
+  readonly writer?: string
 }
 
 export interface RemoveOptions {

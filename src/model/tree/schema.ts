@@ -3,14 +3,21 @@
  * replica must parse a record to the same value, so parsing is strict and a malformed record is
  * ignored as a whole (it never half-exists).
  *
- * Four top-level Y.Maps, one job each, so that edits of different concerns never overwrite each
+ * Five top-level Y.Maps, one job each, so that edits of different concerns never overwrite each
  * other (a Y.Map value is last-writer-wins as a whole):
  *
  *   t  id -> record      identity and place: {n, p, c, k?, m?, l?, e?} (below). Rewritten by
  *                        rename and move, which are one POSIX operation and may well be one
  *                        register.
- *   d  id -> 1           tombstones. Separate so a delete is sticky: a concurrent rename or move
- *                        of the same node rewrites `t` but cannot undo the delete.
+ *   v  "id/writer" -> n  the node's version vector: how many edits (meta, chmod, rename, move)
+ *                        each writer (one replica: tree.ts) made of it. One key per writer, so
+ *                        concurrent writers never overwrite each other's counter.
+ *   d  "id/writer" -> {writer: n, ...}
+ *                        tombstones: the version vector the deleting writer had seen. Separate
+ *                        from `t` so rewriting a record never erases a delete, and one key per
+ *                        deleter so concurrent deletes all count (survival.ts: an edit none of
+ *                        them saw keeps the node). Docs written before versions existed hold
+ *                        `id -> 1`: a delete that beats every edit.
  *   m  id -> mode        chmod after creation. Separate so a chmod and a concurrent rename both
  *                        survive. The creation mode lives in the record (omitted when default).
  *   x  "id/key" -> str   free-form metadata of later layers (content id, size, ...). One entry
@@ -67,13 +74,42 @@ export interface NodeRec {
 
 export interface TreeMaps {
   readonly t: Y.Map<unknown>
+  readonly v: Y.Map<unknown>
   readonly d: Y.Map<unknown>
   readonly m: Y.Map<unknown>
   readonly x: Y.Map<unknown>
 }
 
 export function treeMaps(doc: Y.Doc): TreeMaps {
-  return { t: doc.getMap('t'), d: doc.getMap('d'), m: doc.getMap('m'), x: doc.getMap('x') }
+  return { t: doc.getMap('t'), v: doc.getMap('v'), d: doc.getMap('d'), m: doc.getMap('m'), x: doc.getMap('x') }
+}
+
+/** Edits per writer, as a version vector. */
+export type Versions = ReadonlyMap<string, number>
+
+/** What one tombstone saw: the node's versions then, or 'always' (a delete from before versions). */
+export type Seen = Versions | 'always'
+
+export function isCounter(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0
+}
+
+/**
+ * A tombstone's value. A malformed one counts as 'always', like the old `1`: what a peer meant
+ * as a delete stays a delete.
+ */
+export function parseSeen(raw: unknown): Seen {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'always'
+  const seen = new Map<string, number>()
+  for (const [writer, n] of Object.entries(raw)) {
+    if (!isCounter(n)) return 'always'
+    seen.set(writer, n)
+  }
+  return seen
+}
+
+export function encodeSeen(versions: Versions | undefined): Record<string, number> {
+  return Object.fromEntries(versions ?? [])
 }
 
 export function isLamport(v: unknown): v is number {
@@ -141,7 +177,7 @@ export function maxLamportOf(rec: NodeRec): number {
   return max
 }
 
-/** Meta entries are keyed `id/key`; ids never contain '/', keys may. */
+/** Meta entries are keyed `id/key`, versions and tombstones `id/writer`; ids never contain '/', keys may. */
 export function metaKey(id: string, key: string): string {
   return `${id}/${key}`
 }

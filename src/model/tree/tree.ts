@@ -9,14 +9,19 @@
  * Rules:
  * - Move: Lamport-ordered replay of parent edges; a move that would close a cycle is skipped at
  *   read time and the node stays where its earlier edges put it (resolve.ts).
- * - Delete: a tombstone on the node. A node is live iff neither it nor any effective ancestor is
- *   tombstoned, so a removed group takes its whole effective subtree with it: entries created in
- *   it or moved into it concurrently disappear with it, entries moved out of it concurrently (the
- *   later edge) survive. Ids are never reused; nothing is un-deleted.
+ * - Edit beats delete: every edit of a node (metadata, so every content save; chmod; rename;
+ *   move) counts in its version vector, one counter per writer, and a tombstone records the
+ *   vector its writer had seen. A node deleted on one replica while another edits it, creates an
+ *   entry in it or moves one into it, without having seen the delete, survives on every replica
+ *   once they converge: with the edit, its id, at its place, with its ancestors (groups deleted
+ *   meanwhile come back as far as needed to hold it; their other entries, deleted one by one,
+ *   stay deleted). A delete that saw every edit stays a delete (survival.ts). A recursive remove
+ *   tombstones each node of the subtree, as `rm -r` does. Entries moved out of a removed group
+ *   concurrently survive anyway. `takeRevived` tells which nodes came back, for events and logs.
  * - Duplicate names: all survive; the first named keeps the name, the others get a conflict tag
  *   (names.ts).
  * - Rename/move of one node are last-writer-wins between replicas (one register, like POSIX
- *   rename); chmod, metadata and delete are separate registers and survive a concurrent rename.
+ *   rename); chmod and metadata are separate registers and survive a concurrent rename.
  *
  * Local operations validate against the tree as this replica sees it (ENOENT, EEXIST, EINVAL,
  * ENOTDIR, ENOTEMPTY, ENAMETOOLONG); concurrent operations cannot be validated and are reconciled
@@ -29,12 +34,15 @@ import { Listing } from './listing.js'
 import { validateName, type Sibling } from '../names.js'
 import { DocMirror } from './doc-mirror.js'
 import { Structure } from './resolve.js'
+import { Survival, type Revival } from './survival.js'
 import type { RemoveOptions, TreeDocOptions, TreeNode } from './node.js'
 import {
   checkMeta,
   checkMode,
   DEFAULT_MODE,
   encodeRec,
+  encodeSeen,
+  isCounter,
   isMode,
   metaKey,
   treeMaps,
@@ -47,6 +55,7 @@ import {
 export type { Kind } from './schema.js'
 export { MAX_META_KEY_BYTES, MAX_META_VALUE_BYTES } from './schema.js'
 export type { RemoveOptions, TreeDocOptions, TreeNode } from './node.js'
+export type { Revival } from './survival.js'
 
 export class TreeDoc {
   static readonly ROOT = ROOT
@@ -57,21 +66,35 @@ export class TreeDoc {
   /** Plain mirrors of the doc's maps, folded in lazily (doc-mirror.ts). */
   private readonly mirror: DocMirror
   private readonly structure: Structure
+  /** Which nodes the deletes took, counted incrementally (survival.ts). */
+  private readonly survival: Survival
   /** Cached listings by group id, and for each listed node the group whose listing has it. */
   private readonly listings = new Map<string, Listing>()
   private readonly listedIn = new Map<string, string>()
-  /** Nodes whose listing entry may be stale: collected while folding changes in. */
+  /** Collected while folding changes in: nodes whose listing entry may be stale, whose versions or tombstones changed. */
   private readonly touched = new Set<string>()
+  private readonly vitals = new Set<string>()
 
   private readonly newId: () => string
+  private readonly fixedWriter: string | undefined
 
   constructor(doc: Y.Doc = new Y.Doc(), opts: TreeDocOptions = {}) {
     this.doc = doc
     this.newId = opts.newId ?? newId
+    this.fixedWriter = opts.writer
     this.maps = treeMaps(doc)
     this.mirror = new DocMirror(doc, this.maps)
-    this.structure = new Structure(this.mirror.recs, (node) => this.touched.add(node))
+    this.structure = new Structure(this.mirror.recs, (node, from, to) => {
+      this.touched.add(node)
+      this.survival.reparented(node, from, to)
+    })
+    this.survival = new Survival(this.mirror, this.structure, (id) => this.touched.add(id))
     this.sync()
+  }
+
+  /** Key in versions and tombstones; the clientID is read at each write (Yjs may change it on a clash). */
+  private get writer(): string {
+    return this.fixedWriter ?? String(this.doc.clientID)
   }
 
   /** Stops tracking the doc; the TreeDoc must not be used afterwards. */
@@ -133,22 +156,34 @@ export class TreeDoc {
     this.write(id, { ...rec, name, named: stamp, moves })
   }
 
-  /** Tombstones a node; a group must be empty unless recursive (its subtree goes with it). */
+  /**
+   * Tombstones a node with the versions it has here; a group must be empty unless recursive: then
+   * each shown node below is tombstoned too, so an edit this replica has not seen keeps just that.
+   */
   remove(id: string, opts: RemoveOptions = {}): void {
     this.sync()
     const rec = this.requireNode(id)
     if (rec.kind === 'group' && !opts.recursive && this.listing(id).size > 0) {
       throw new TreeError('ENOTEMPTY', `${id} is not empty`)
     }
-    this.doc.transact(() => this.maps.d.set(id, 1), this)
-    this.mirror.queueTomb(id)
+    const doomed = opts.recursive ? this.survival.heldSubtree(id) : [id]
+    const writer = this.writer
+    this.doc.transact(() => {
+      for (const node of doomed) this.maps.d.set(metaKey(node, writer), encodeSeen(this.mirror.versions.get(node)))
+    }, this)
+    for (const node of doomed) this.mirror.queueTomb(metaKey(node, writer))
+    // Folded now, not at the next read: an edit arriving later is then a revival of what this replica removed.
+    this.sync()
   }
 
   setMode(id: string, mode: number): void {
     this.sync()
     checkMode(mode)
     if (id !== ROOT) this.requireNode(id)
-    this.doc.transact(() => this.maps.m.set(id, mode), this)
+    this.doc.transact(() => {
+      this.maps.m.set(id, mode)
+      this.bump(id)
+    }, this)
   }
 
   /** Sets one metadata entry; undefined deletes it. */
@@ -159,6 +194,7 @@ export class TreeDoc {
     this.doc.transact(() => {
       if (value === undefined) this.maps.x.delete(metaKey(id, key))
       else this.maps.x.set(metaKey(id, key), value)
+      this.bump(id)
     }, this)
     this.mirror.queueMeta(id, key)
   }
@@ -235,10 +271,19 @@ export class TreeDoc {
     return this.structure.parentOf(id)
   }
 
-  /** Whether the node is tombstoned itself (not merely under a removed group). */
+  /** Whether the node has a tombstone of its own (shown anyway if an edit or a survivor outlived it). */
   isTombstoned(id: string): boolean {
     this.sync()
     return this.mirror.tombs.has(id)
+  }
+
+  /**
+   * Tombstoned nodes shown again since the last call (an edit their deletes had not seen, or a
+   * survivor inside), parents first. Found as changes are folded in: call it after each change.
+   */
+  takeRevived(): Revival[] {
+    this.sync()
+    return this.survival.take().filter((r) => this.liveNow(r.id))
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -246,15 +291,18 @@ export class TreeDoc {
   /** Folds changed keys into the mirrors, the resolved structure and the cached listings. */
   private sync(): void {
     if (!this.mirror.dirty) return
-    const { rebuild, added } = this.mirror.fold(this.touched, (id) => this.structure.wasMissing(id))
+    const { rebuild, added } = this.mirror.fold(this.touched, this.vitals, (id) => this.structure.wasMissing(id))
     if (rebuild || !this.structure.tryAppend(added)) {
       this.structure.rebuild()
+      this.survival.rebuild()
       this.listings.clear()
       this.listedIn.clear()
     } else {
+      this.survival.settle(this.vitals)
       for (const id of this.touched) this.relist(id)
     }
     this.touched.clear()
+    this.vitals.clear()
   }
 
   /** Takes a changed node out of the listing it was in and into its current group's listing. */
@@ -266,7 +314,7 @@ export class TreeDoc {
     }
     const rec = this.mirror.recs.get(id)
     const dir = this.structure.parentOf(id)
-    if (rec === undefined || dir === undefined || this.mirror.tombs.has(id)) return
+    if (rec === undefined || dir === undefined || !this.survival.holdsSurvivor(id)) return
     const listing = this.listings.get(dir)
     if (listing === undefined) return
     if (listing.tryAdd({ id, name: rec.name, named: rec.named })) this.listedIn.set(id, dir)
@@ -280,9 +328,11 @@ export class TreeDoc {
     this.listings.delete(dir)
   }
 
+  /** Shown: it holds a survivor (then so does every ancestor) and hangs under the root. */
   private liveNow(id: string): boolean {
+    if (!this.survival.holdsSurvivor(id)) return false
     for (let cur: string | undefined = id; cur !== ROOT; cur = this.structure.parentOf(cur)) {
-      if (cur === undefined || this.mirror.tombs.has(cur) || !this.mirror.recs.has(cur)) return false
+      if (cur === undefined || !this.mirror.recs.has(cur)) return false
     }
     return true
   }
@@ -303,9 +353,22 @@ export class TreeDoc {
     if (this.kindOf(id) !== 'group') throw new TreeError('ENOTDIR', `${id} is not a group`)
   }
 
+  /** A rename or move: rewrites the record, and counts as an edit. */
   private write(id: string, rec: NodeRec): void {
-    this.doc.transact(() => this.maps.t.set(id, encodeRec(rec)), this)
+    this.doc.transact(() => {
+      this.maps.t.set(id, encodeRec(rec))
+      this.bump(id)
+    }, this)
     this.mirror.queueNode(id)
+  }
+
+  /** One more edit by this writer: last in the write's transaction, so holding it means holding the edit. */
+  private bump(id: string): void {
+    if (id === ROOT) return
+    const key = metaKey(id, this.writer)
+    const n = this.maps.v.get(key)
+    this.maps.v.set(key, (isCounter(n) ? n : 0) + 1)
+    this.mirror.queueVersion(key)
   }
 
   private listing(dir: string): Listing {
@@ -313,7 +376,7 @@ export class TreeDoc {
     if (cached !== undefined) return cached
     const siblings: Sibling[] = []
     for (const id of this.structure.childrenOf(dir)) {
-      if (this.mirror.tombs.has(id)) continue
+      if (!this.survival.holdsSurvivor(id)) continue
       const rec = this.mirror.recs.get(id)!
       siblings.push({ id, name: rec.name, named: rec.named })
       this.listedIn.set(id, dir)
