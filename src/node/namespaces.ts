@@ -67,7 +67,9 @@ export class Namespaces implements SyncHost {
     private readonly log: Logger,
     private readonly opts: NamespacesOptions = {},
   ) {
-    this.replicaStore = replicaStoreOf(store)
+    // 16 characters of the node's key (96 bits): unique among a namespace's writers, and short,
+    // since each edited node stores it in its version vector.
+    this.replicaStore = replicaStoreOf(store, identity.publicKey.slice(0, 16))
     this.registry = new NamespaceRegistry(
       this.replicaStore,
       store.meta,

@@ -3,8 +3,13 @@
 import type { ReplicaStore } from '../replica/replica.js'
 import type { LocalStore } from '../store/local-store.js'
 
-export function replicaStoreOf(store: LocalStore): ReplicaStore {
+/**
+ * `writer`: this node's stable key in the tree docs' version vectors (edit beats delete), so
+ * that a restart goes on counting under the same key rather than adding one per process.
+ */
+export function replicaStoreOf(store: LocalStore, writer?: string): ReplicaStore {
   return {
+    ...(writer !== undefined && { writer }),
     appendUpdate: (doc, u) => store.docs.appendUpdate(doc, u),
     loadDoc: (doc) => store.docs.loadDoc(doc),
     deleteDoc: (doc) => store.docs.deleteDoc(doc),

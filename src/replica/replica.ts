@@ -14,6 +14,8 @@ export type DocId = readonly string[]
 
 /** What a replica needs of the local store (store/LocalStore provides it). */
 export interface ReplicaStore {
+  /** This node's stable key as a writer of tree docs; absent: a new one per process (Yjs clientID). */
+  readonly writer?: string
   appendUpdate(docId: DocId, update: Uint8Array): number
   loadDoc(docId: DocId): Uint8Array | undefined
   deleteDoc(docId: DocId): boolean
@@ -276,6 +278,6 @@ export class NamespaceReplica {
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== REMOTE) this.pending.push(update)
     })
-    this.docState = { doc, tree: new TreeDoc(doc) }
+    this.docState = { doc, tree: new TreeDoc(doc, this.store.writer === undefined ? {} : { writer: this.store.writer }) }
   }
 }
