@@ -63,8 +63,13 @@ export class NamespaceReplica {
   /** Loaded content docs by resource id, least recently used first. */
   private readonly texts = new Map<string, LoadedDoc>()
   private readonly storedListeners = new Set<StoredListener>()
-  /** Text docs a peer changed: their byte size may differ from what the tree records. */
-  private readonly remotelyEdited = new Set<string>()
+  /**
+   * The UTF-8 size of each text doc's content, computed on demand and forgotten when the doc
+   * changes. It, not the size the tree records, is what `stat` shows: a peer's tree update and
+   * its text update arrive separately, and a size that disagrees with the bytes a read serves
+   * makes the kernel pad the file with NULs (which a program then saves back, as binary).
+   */
+  private readonly textSizes = new Map<string, number>()
 
   private constructor(
     readonly id: string,
@@ -116,6 +121,7 @@ export class NamespaceReplica {
       loaded = { doc, pending: [] }
       const target = loaded
       doc.on('update', (update: Uint8Array, origin: unknown) => {
+        this.textSizes.delete(resourceId)
         if (origin !== REMOTE) target.pending.push(update)
       })
       this.unloadBeyond(LOADED_TEXTS - 1)
@@ -193,7 +199,6 @@ export class NamespaceReplica {
       this.reload()
       throw toFsError(err, `storing a peer's change of namespace ${this.id}`)
     }
-    if (docKey !== 'tree') this.remotelyEdited.add(docKey)
     this.emitStored(docKey, update, from)
     return true
   }
@@ -219,10 +224,11 @@ export class NamespaceReplica {
     return stored ? Y.diffUpdate(stored, stateVector) : Y.encodeStateAsUpdate(new Y.Doc())
   }
 
-  /** The UTF-8 size of a text a peer edited (concurrent edits merge to a size no one wrote). */
-  remoteTextSize(resourceId: string): number | undefined {
-    if (!this.remotelyEdited.has(resourceId)) return undefined
-    return Buffer.byteLength(this.text(resourceId).toString())
+  /** The UTF-8 size of a text resource's content as this replica holds it now. */
+  textSize(resourceId: string): number {
+    let size = this.textSizes.get(resourceId)
+    if (size === undefined) this.textSizes.set(resourceId, (size = Buffer.byteLength(this.text(resourceId).toString())))
+    return size
   }
 
   private docIdOf(docKey: string): DocId {
@@ -238,6 +244,7 @@ export class NamespaceReplica {
     const loaded = this.texts.get(resourceId)
     loaded?.doc.destroy()
     this.texts.delete(resourceId)
+    this.textSizes.delete(resourceId)
     this.store.deleteDoc(textDocId(this.id, resourceId))
   }
 
