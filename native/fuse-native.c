@@ -805,13 +805,16 @@ NAPI_METHOD(fuse_native_signal_init) {
 // - handle_killpriv off: the kernel clears setuid/setgid on a write or chown itself (with a
 //   setattr), as with libfuse 2.9, instead of expecting the handlers to;
 // - readdirplus off: readdir hands names only, so readdirplus would only add lookups;
+// - auto_inval_data off (libfuse 3 turns it on): with it every read(2) first asks getattr, and
+//   drops the open's page cache whenever the mtime it gets differs; invalidation is to come
+//   from the handlers themselves, and an open without keep_cache starts uncached anyway;
 // - no attribute or entry caching (a host folder or a peer may change a file at any time), set
 //   here whatever the options say.
 static void * fuse_native_init (struct fuse_conn_info *conn, struct fuse_config *cfg) {
   fuse_thread_t *ft = (fuse_thread_t *) fuse_get_context()->private_data;
   fuse_apply_conn_info_opts(ft->conn_opts, conn);
   if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
-  conn->want &= ~(FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO);
+  conn->want &= ~(FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_AUTO_INVAL_DATA);
   cfg->attr_timeout = 0;
   cfg->entry_timeout = 0;
   cfg->negative_timeout = 0;
