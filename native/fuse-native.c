@@ -936,6 +936,7 @@ static void* start_fuse_thread (void *data) {
   // Unmounted by then (lazyUnmount), so this only closes the device: libfuse looks first.
   fuse_unmount(ft->fuse);
   fuse_destroy(ft->fuse);
+  free(ft->conn_opts);
 
   return NULL;
 }
@@ -1008,11 +1009,13 @@ NAPI_METHOD(fuse_native_mount) {
   struct fuse *fuse = ft->conn_opts == NULL ? NULL : fuse_new(&args, &ops, sizeof(struct fuse_operations), ft);
   fuse_opt_free_args(&args);
   if (fuse == NULL) {
+    free(ft->conn_opts);
     napi_throw_error(env, "fuse failed", "fuse failed (the options were refused)");
     return NULL;
   }
   if (fuse_mount(fuse, mnt) != 0) {
     fuse_destroy(fuse);
+    free(ft->conn_opts);
     napi_throw_error(env, "fuse failed", "fuse failed (cannot mount)");
     return NULL;
   }
@@ -1030,6 +1033,7 @@ NAPI_METHOD(fuse_native_mount) {
   if (err < 0) {
     fuse_unmount(fuse);
     fuse_destroy(fuse);
+    free(ft->conn_opts);
     napi_throw_error(env, "fuse failed", "fuse failed");
     return NULL;
   }
