@@ -3,18 +3,18 @@
     "target_name": "fuse",
     "include_dirs": [
       "<!(node -e \"require('napi-macros')\")",
-      "<!(node -e \"require('fuse-shared-library/include')\")",
-    ],
-    "libraries": [
-      "<!(node -e \"require('fuse-shared-library/lib')\")",
-    ],
-    "sources": [
-      "fuse-native.c"
     ],
     "cflags": [
+      "<!@(pkg-config --cflags fuse3)",
       "-g",
       "-O3",
       "-Wall"
+    ],
+    "libraries": [
+      "<!@(pkg-config --libs fuse3)",
+    ],
+    "sources": [
+      "fuse-native.c"
     ],
   }]
 }

@@ -1,7 +1,8 @@
 // Compiles the FUSE binding (native/build/Release/fuse.node) with the node-gyp that npm bundles.
 // Run by `npm install`/`npm ci` (the root package's install script) and `npm run build:native`.
 // It builds against the local Node headers when the system has them (/usr/include/node), so it
-// needs neither a download nor a user's ~/.npmrc.
+// needs neither a download nor a user's ~/.npmrc, and against the system's libfuse 3 as
+// `pkg-config fuse3` describes it (Debian: libfuse3-dev and pkg-config).
 
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -24,6 +25,15 @@ function nodeGyp() {
   return found
 }
 
+// binding.gyp asks pkg-config; its own failure would be a gyp stack trace, so say it plainly first.
+const fuse3 = spawnSync('pkg-config', ['--exists', 'fuse3'])
+if (fuse3.status !== 0) {
+  console.error(
+    `native: libfuse 3's development files are missing (${fuse3.error ? 'no pkg-config' : 'pkg-config knows no fuse3'}); on Debian: apt-get install libfuse3-dev pkg-config`,
+  )
+  process.exit(1)
+}
+
 const args = [nodeGyp(), 'rebuild']
 // A nodedir holds include/node/*.h; Debian's nodejs puts them in /usr/include/node.
 const nodedir = path.join(path.dirname(process.execPath), '..')
@@ -32,7 +42,7 @@ if (existsSync(path.join(nodedir, 'include/node/node_api.h'))) args.push(`--node
 const r = spawnSync(process.execPath, args, { cwd: here, stdio: 'inherit' })
 if (r.status !== 0) {
   console.error(
-    `native: building the FUSE binding failed (node-gyp exited with ${r.status ?? r.signal}); a C compiler, make and python3 are needed`,
+    `native: building the FUSE binding failed (node-gyp exited with ${r.status ?? r.signal}); a C compiler, make, python3 and libfuse3-dev are needed`,
   )
   process.exit(1)
 }

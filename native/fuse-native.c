@@ -1,10 +1,12 @@
 // meshfs fork of fuse-native 2.2.6 (MIT, Mathias Buus and contributors: see LICENSE and
-// README.md beside this file). Changed here: utimens hands over the mtime (upstream passed the
-// atime twice), and a request that sets one time only reaches it (mark_omitted_time); open and
-// create replies may set direct_io, keep_cache and nonseekable; create passes its open flags;
-// JavaScript hears of an op the kernel interrupted (send_and_wait).
+// README.md beside this file), ported to libfuse 3's high-level (path) API. Changed here:
+// utimens hands over the mtime (upstream passed the atime twice) and a time to leave as is;
+// open and create replies may set direct_io, keep_cache and nonseekable; create passes its open
+// flags; JavaScript hears of an op the kernel interrupted (send_and_wait); each op records its
+// caller; libfuse 3's folded ops (truncate with a file, rename with flags) map onto the old ones.
 
-#define FUSE_USE_VERSION 29
+// 3.12: fuse_loop_mt takes a fuse_loop_config made by fuse_loop_cfg_create (max_threads).
+#define FUSE_USE_VERSION 312
 
 #include <uv.h>
 #include <node_api.h>
@@ -18,13 +20,9 @@
 #include <fuse.h>
 #include <fuse_opt.h>
 #include <fuse_common.h>
-#include <fuse_lowlevel.h>
-#include <fuse_kernel.h>
 
 #include <errno.h>
 #include <unistd.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -97,7 +95,7 @@ static const uint32_t op_init = 0;
 static const uint32_t op_error = 1;
 static const uint32_t op_access = 2;
 static const uint32_t op_statfs = 3;
-static const uint32_t op_fgetattr = 4;
+// 4 was fgetattr: libfuse 3 folds it into getattr (with a file info, which JavaScript never used).
 static const uint32_t op_getattr = 5;
 static const uint32_t op_flush = 6;
 static const uint32_t op_fsync = 7;
@@ -148,9 +146,12 @@ typedef struct {
   // Operation handlers
   napi_ref handlers[35];
 
+  // Which ops JavaScript implements (truncate with a file info goes to ftruncate if it does)
+  uint32_t implemented[35];
+
   struct fuse *fuse;
-  struct fuse_chan *ch;
-  struct fuse_chan *utimens_ch;
+  // The `-o` options that set the connection's terms (max_write, ...): applied in init
+  struct fuse_conn_info_opts *conn_opts;
   char mnt[1024];
   char mntopts[1024];
   int mounted;
@@ -277,7 +278,7 @@ static void uint32s_to_timespec (struct timespec* ts, uint32_t** ints) {
 }
 
 // utimens hands JavaScript each time in milliseconds since the epoch (a double: times before 1970
-// too), or undefined for UTIME_OMIT, a time to leave as it is (see mark_omitted_time).
+// too), or undefined for UTIME_OMIT, a time to leave as it is (libfuse 3's setattr passes it on).
 static void utimens_time_value (napi_env env, const struct timespec *ts, napi_value *out) {
   if (ts->tv_nsec == UTIME_OMIT) {
     napi_get_undefined(env, out);
@@ -343,27 +344,13 @@ FUSE_METHOD(statfs, 1, 1, (const char * path, struct statvfs *statvfs), {
   populate_statvfs(ints, l->statvfs);
 })
 
-FUSE_METHOD(getattr, 1, 1, (const char *path, struct stat *stat), {
+// libfuse 3 passes a file info when the kernel asks about an open file (fstat): the path is the
+// same file, and JavaScript's getattr answers by path.
+FUSE_METHOD(getattr, 1, 1, (const char *path, struct stat *stat, struct fuse_file_info *info), {
   l->path = path;
   l->stat = stat;
 }, {
   napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
-}, {
-  NAPI_ARGV_BUFFER_CAST(uint32_t*, ints, 2)
-  populate_stat(ints, l->stat);
-})
-
-FUSE_METHOD(fgetattr, 2, 1, (const char *path, struct stat *stat, struct fuse_file_info *info), {
-  l->path = path;
-  l->stat = stat;
-  l->info = info;
-}, {
-  napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
-  if (l->info != NULL) {
-    napi_create_uint32(env, l->info->fh, &(argv[3]));
-  } else {
-    napi_create_uint32(env, 0, &(argv[3]));
-  }
 }, {
   NAPI_ARGV_BUFFER_CAST(uint32_t*, ints, 2)
   populate_stat(ints, l->stat);
@@ -430,11 +417,17 @@ FUSE_METHOD(create, 3, 2, (const char *path, mode_t mode, struct fuse_file_info 
   apply_open_flags(env, argv[3], l->info);
 })
 
-// Upstream passed tv[0] (the atime) for both times, in an unsigned 64-bit ms count.
-FUSE_METHOD_VOID(utimens, 3, 0, (const char *path, const struct timespec tv[2]), {
+// Upstream passed tv[0] (the atime) for both times, in an unsigned 64-bit ms count. libfuse 3
+// calls utimens for a request that sets one time only too (`tar x`, `touch -m`), the other time
+// UTIME_OMIT; and it passes "now" (`touch`) as UTIME_NOW, made the time here.
+FUSE_METHOD_VOID(utimens, 3, 0, (const char *path, const struct timespec tv[2], struct fuse_file_info *info), {
   l->path = path;
   l->atime = tv[0];
   l->mtime = tv[1];
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (l->atime.tv_nsec == UTIME_NOW) l->atime = now;
+  if (l->mtime.tv_nsec == UTIME_NOW) l->mtime = now;
 }, {
   napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
   utimens_time_value(env, &(l->atime), &(argv[3]));
@@ -497,7 +490,7 @@ FUSE_METHOD(write, 6, 2, (const char *path, const char *buf, size_t len, off_t o
   if (IS_ARRAY_BUFFER_DETACH_SUPPORTED == 1) assert(napi_detach_arraybuffer(env, argv[3]) == napi_ok);
 })
 
-FUSE_METHOD(readdir, 1, 2, (const char *path, void *buf, fuse_fill_dir_t filler, off_t offset, struct fuse_file_info *info), {
+FUSE_METHOD(readdir, 1, 2, (const char *path, void *buf, fuse_fill_dir_t filler, off_t offset, struct fuse_file_info *info, enum fuse_readdir_flags flags), {
   l->buf = buf;
   l->path = path;
   l->offset = offset;
@@ -517,7 +510,7 @@ FUSE_METHOD(readdir, 1, 2, (const char *path, void *buf, fuse_fill_dir_t filler,
   if (names_length != stats_length) {
     NAPI_FOR_EACH(raw_names, raw_name) {
       NAPI_UTF8(name, 1024, raw_name)
-      int err = l->readdir_filler((char *) l->buf, name, NULL, 0);
+      int err = l->readdir_filler((char *) l->buf, name, NULL, 0, 0);
       if (err == 1) {
         break;
       }
@@ -532,9 +525,7 @@ FUSE_METHOD(readdir, 1, 2, (const char *path, void *buf, fuse_fill_dir_t filler,
       struct stat st;
       populate_stat(stats_array, &st);
 
-      // TODO: It turns out readdirplus likely won't work with FUSE 29...
-      // Metadata caching between readdir/getattr will be enabled when we upgrade fuse-shared-library
-      int err = l->readdir_filler((char *) l->buf, name, (struct stat *) &st, 0);
+      int err = l->readdir_filler((char *) l->buf, name, (struct stat *) &st, 0, 0);
       if (err == 1) {
         break;
       }
@@ -692,6 +683,15 @@ FUSE_METHOD_VOID(ftruncate, 4, 0, (const char *path, off_t size, struct fuse_fil
   FUSE_UINT64_TO_INTS_ARGV(l->offset, 4)
 })
 
+// libfuse 3 folds ftruncate into truncate: a file info says the caller truncates an open file
+// (ftruncate(2)), which JavaScript's ftruncate answers by that file's handle.
+static int fuse_native_truncate_any (const char *path, off_t size, struct fuse_file_info *info) {
+  fuse_thread_t *ft = (fuse_thread_t *) fuse_get_context()->private_data;
+  if (info != NULL && ft->implemented[op_ftruncate]) return fuse_native_ftruncate(path, size, info);
+  if (!ft->implemented[op_truncate]) return -ENOSYS;
+  return fuse_native_truncate(path, size);
+}
+
 FUSE_METHOD(readlink, 1, 1, (const char *path, char *linkname, size_t len), {
   l->path = path;
   l->linkname = linkname;
@@ -703,7 +703,7 @@ FUSE_METHOD(readlink, 1, 1, (const char *path, char *linkname, size_t len), {
   strncpy(l->linkname, linkname, l->len);
 })
 
-FUSE_METHOD_VOID(chown, 3, 0, (const char *path, uid_t uid, gid_t gid), {
+FUSE_METHOD_VOID(chown, 3, 0, (const char *path, uid_t uid, gid_t gid, struct fuse_file_info *info), {
   l->path = path;
   l->uid = uid;
   l->gid = gid;
@@ -713,7 +713,7 @@ FUSE_METHOD_VOID(chown, 3, 0, (const char *path, uid_t uid, gid_t gid), {
   napi_create_uint32(env, l->gid, &(argv[4]));
 })
 
-FUSE_METHOD_VOID(chmod, 2, 0, (const char *path, mode_t mode), {
+FUSE_METHOD_VOID(chmod, 2, 0, (const char *path, mode_t mode, struct fuse_file_info *info), {
   l->path = path;
   l->mode = mode;
 }, {
@@ -737,7 +737,10 @@ FUSE_METHOD_VOID(unlink, 1, 0, (const char *path), {
   napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
 })
 
-FUSE_METHOD_VOID(rename, 2, 0, (const char *path, const char *dest), {
+// renameat2's RENAME_NOREPLACE and RENAME_EXCHANGE: not implemented, so refused as the man page
+// says a file system that does not support them does (EINVAL), before JavaScript hears of it.
+FUSE_METHOD_VOID(rename, 2, 0, (const char *path, const char *dest, unsigned int flags), {
+  if (flags != 0) return -EINVAL;
   l->path = path;
   l->dest = dest;
 }, {
@@ -795,7 +798,27 @@ NAPI_METHOD(fuse_native_signal_init) {
   return NULL;
 }
 
-static void * fuse_native_init (struct fuse_conn_info *conn) {
+// The connection's terms (libfuse 3 takes as capabilities what libfuse 2.9 took as `-o` options):
+// - atomic_o_trunc: open(O_TRUNC) arrives as an open flag, so a truncating open stays inside that
+//   open until it is published (without it the kernel truncates by path first, a change of its
+//   own that peers would see);
+// - handle_killpriv off: the kernel clears setuid/setgid on a write or chown itself (with a
+//   setattr), as with libfuse 2.9, instead of expecting the handlers to;
+// - readdirplus off: readdir hands names only, so readdirplus would only add lookups;
+// - auto_inval_data off (libfuse 3 turns it on): with it every read(2) first asks getattr, and
+//   drops the open's page cache whenever the mtime it gets differs; invalidation is to come
+//   from the handlers themselves, and an open without keep_cache starts uncached anyway;
+// - no attribute or entry caching (a host folder or a peer may change a file at any time), set
+//   here whatever the options say.
+static void * fuse_native_init (struct fuse_conn_info *conn, struct fuse_config *cfg) {
+  fuse_thread_t *ft = (fuse_thread_t *) fuse_get_context()->private_data;
+  fuse_apply_conn_info_opts(ft->conn_opts, conn);
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  conn->want &= ~(FUSE_CAP_HANDLE_KILLPRIV | FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_AUTO_INVAL_DATA);
+  cfg->attr_timeout = 0;
+  cfg->entry_timeout = 0;
+  cfg->negative_timeout = 0;
+
   fuse_thread_locals_t *l = get_thread_locals();
 
   l->op = op_init;
@@ -896,80 +919,24 @@ static fuse_thread_locals_t* get_thread_locals () {
   return l;
 }
 
-// libfuse 2.9's high-level setattr calls utimens only for a request that sets both times, and
-// answers success to one that sets only the mtime (`tar x`, `touch -m`: utimensat with UTIME_OMIT
-// for the atime) or only the atime, without a word to the file system. So the session reads the
-// kernel through this channel, which turns such a request into one that sets both, the time to
-// leave alone marked UTIME_OMIT in its nanoseconds (never a real value: those are < 10^9);
-// utimens hands that time on as undefined. A truncate keeps its own mtime rule: untouched.
-static void mark_omitted_time (char *buf, size_t len) {
-  struct fuse_in_header *in = (struct fuse_in_header *) buf;
-  if (len < sizeof(*in) + sizeof(struct fuse_setattr_in) || in->opcode != FUSE_SETATTR) return;
-  struct fuse_setattr_in *arg = (struct fuse_setattr_in *) (buf + sizeof(*in));
-  if (arg->valid & FATTR_SIZE) return;
-  uint32_t times = arg->valid & (FATTR_ATIME | FATTR_MTIME);
-  if (times == FATTR_MTIME) {
-    arg->valid = (arg->valid | FATTR_ATIME) & ~FATTR_ATIME_NOW;
-    arg->atimensec = UTIME_OMIT;
-  } else if (times == FATTR_ATIME) {
-    arg->valid = (arg->valid | FATTR_MTIME) & ~FATTR_MTIME_NOW;
-    arg->mtimensec = UTIME_OMIT;
-  }
-}
-
-// The kernel channel's receive and send, on the /dev/fuse descriptor that fuse_mount opened
-// (and fuse_unmount closes, through the kernel channel that owns it).
-static int utimens_chan_receive (struct fuse_chan **chp, char *buf, size_t size) {
-  struct fuse_session *se = fuse_chan_session(*chp);
-  for (;;) {
-    ssize_t res = read(fuse_chan_fd(*chp), buf, size);
-    int err = errno;
-    if (fuse_session_exited(se)) return 0;
-    if (res == -1) {
-      if (err == ENOENT) continue; // the request was interrupted before we read it
-      if (err == ENODEV) { // unmounted
-        fuse_session_exit(se);
-        return 0;
-      }
-      if (err != EINTR && err != EAGAIN) perror("fuse: reading device");
-      return -err;
-    }
-    if ((size_t) res < sizeof(struct fuse_in_header)) {
-      fprintf(stderr, "fuse: short read on the fuse device\n");
-      return -EIO;
-    }
-    mark_omitted_time(buf, (size_t) res);
-    return (int) res;
-  }
-}
-
-static int utimens_chan_send (struct fuse_chan *ch, const struct iovec iov[], size_t count) {
-  if (iov == NULL) return 0;
-  if (writev(fuse_chan_fd(ch), iov, count) != -1) return 0;
-  int err = errno;
-  // ENOENT: the request was interrupted, and its answer is no longer awaited.
-  if (!fuse_session_exited(fuse_chan_session(ch)) && err != ENOENT) perror("fuse: writing device");
-  return -err;
-}
-
-static void utimens_chan_destroy (struct fuse_chan *ch) {
-  // The descriptor belongs to the kernel channel.
-}
-
-static struct fuse_chan_ops utimens_chan_ops = {
-  .receive = utimens_chan_receive,
-  .send = utimens_chan_send,
-  .destroy = utimens_chan_destroy,
-};
+// Each request waiting for JavaScript holds a worker thread (a read of a stream may wait for
+// data as long as it takes), so the pool must be big enough for many waiting at once and others
+// still answered: libfuse 3.12+ caps it at 10 by default. Idle workers are kept rather than ended:
+// each holds state JavaScript allocated for it (get_thread_locals), which is never freed.
+#define MAX_WORKERS 512
 
 static void* start_fuse_thread (void *data) {
   fuse_thread_t *ft = (fuse_thread_t *) data;
-  fuse_loop_mt(ft->fuse);
+  struct fuse_loop_config *loop = fuse_loop_cfg_create();
+  fuse_loop_cfg_set_max_threads(loop, MAX_WORKERS);
+  fuse_loop_cfg_set_idle_threads(loop, MAX_WORKERS);
+  fuse_loop_mt(ft->fuse, loop);
+  fuse_loop_cfg_destroy(loop);
 
-  fuse_session_remove_chan(ft->utimens_ch);
-  fuse_chan_destroy(ft->utimens_ch);
-  fuse_unmount(ft->mnt, ft->ch);
+  // Unmounted by then (lazyUnmount), so this only closes the device: libfuse looks first.
+  fuse_unmount(ft->fuse);
   fuse_destroy(ft->fuse);
+  free(ft->conn_opts);
 
   return NULL;
 }
@@ -987,6 +954,7 @@ NAPI_METHOD(fuse_native_mount) {
 
   for (int i = 0; i < 35; i++) {
     ft->handlers[i] = NULL;
+    ft->implemented[i] = implemented[i];
   }
 
   NAPI_FOR_EACH(handlers, handler) {
@@ -997,10 +965,8 @@ NAPI_METHOD(fuse_native_mount) {
 
   struct fuse_operations ops = { };
   if (implemented[op_access]) ops.access = fuse_native_access;
-  if (implemented[op_truncate]) ops.truncate = fuse_native_truncate;
-  if (implemented[op_ftruncate]) ops.ftruncate = fuse_native_ftruncate;
+  if (implemented[op_truncate] || implemented[op_ftruncate]) ops.truncate = fuse_native_truncate_any;
   if (implemented[op_getattr]) ops.getattr = fuse_native_getattr;
-  if (implemented[op_fgetattr]) ops.fgetattr = fuse_native_fgetattr;
   if (implemented[op_flush]) ops.flush = fuse_native_flush;
   if (implemented[op_fsync]) ops.fsync = fuse_native_fsync;
   if (implemented[op_fsyncdir]) ops.fsyncdir = fuse_native_fsyncdir;
@@ -1028,7 +994,7 @@ NAPI_METHOD(fuse_native_mount) {
   if (implemented[op_symlink]) ops.symlink = fuse_native_symlink;
   if (implemented[op_mkdir]) ops.mkdir = fuse_native_mkdir;
   if (implemented[op_rmdir]) ops.rmdir = fuse_native_rmdir;
-  if (implemented[op_init]) ops.init = fuse_native_init;
+  ops.init = fuse_native_init; // the connection's terms are set there, whatever JavaScript wants
 
   int _argc = (strcmp(mntopts, "-o") <= 0) ? 1 : 2;
   char *_argv[] = {
@@ -1036,22 +1002,23 @@ NAPI_METHOD(fuse_native_mount) {
     (char *) mntopts
   };
 
+  // libfuse 3 takes the connection's options (max_write, ...) apart from fuse_new's: they are
+  // taken out of the arguments here, and applied as the kernel connects (init).
   struct fuse_args args = FUSE_ARGS_INIT(_argc, _argv);
-  struct fuse_chan *ch = fuse_mount(mnt, &args);
-
-  if (ch == NULL) {
-    napi_throw_error(env, "fuse failed", "fuse failed");
+  ft->conn_opts = fuse_parse_conn_info_opts(&args);
+  struct fuse *fuse = ft->conn_opts == NULL ? NULL : fuse_new(&args, &ops, sizeof(struct fuse_operations), ft);
+  fuse_opt_free_args(&args);
+  if (fuse == NULL) {
+    free(ft->conn_opts);
+    napi_throw_error(env, "fuse failed", "fuse failed (the options were refused)");
     return NULL;
   }
-
-  struct fuse_chan *utimens_ch = fuse_chan_new(&utimens_chan_ops, fuse_chan_fd(ch), fuse_chan_bufsize(ch), NULL);
-  if (utimens_ch == NULL) {
-    fuse_unmount(mnt, ch);
-    napi_throw_error(env, "fuse failed", "fuse failed");
+  if (fuse_mount(fuse, mnt) != 0) {
+    fuse_destroy(fuse);
+    free(ft->conn_opts);
+    napi_throw_error(env, "fuse failed", "fuse failed (cannot mount)");
     return NULL;
   }
-
-  struct fuse *fuse = fuse_new(utimens_ch, &args, &ops, sizeof(struct fuse_operations), ft);
 
   uv_mutex_init(&(ft->mut));
   uv_sem_init(&(ft->sem), 0);
@@ -1059,13 +1026,14 @@ NAPI_METHOD(fuse_native_mount) {
   strncpy(ft->mnt, mnt, 1024);
   strncpy(ft->mntopts, mntopts, 1024);
   ft->fuse = fuse;
-  ft->ch = ch;
-  ft->utimens_ch = utimens_ch;
   ft->mounted++;
 
   int err = uv_async_init(uv_default_loop(), &(ft->async), (uv_async_cb) fuse_native_async_init);
 
-  if (fuse == NULL || err < 0) {
+  if (err < 0) {
+    fuse_unmount(fuse);
+    fuse_destroy(fuse);
+    free(ft->conn_opts);
     napi_throw_error(env, "fuse failed", "fuse failed");
     return NULL;
   }
@@ -1113,7 +1081,6 @@ NAPI_INIT() {
   NAPI_EXPORT_FUNCTION(fuse_native_signal_init)
   NAPI_EXPORT_FUNCTION(fuse_native_signal_access)
   NAPI_EXPORT_FUNCTION(fuse_native_signal_statfs)
-  NAPI_EXPORT_FUNCTION(fuse_native_signal_fgetattr)
   NAPI_EXPORT_FUNCTION(fuse_native_signal_getattr)
   NAPI_EXPORT_FUNCTION(fuse_native_signal_flush)
   NAPI_EXPORT_FUNCTION(fuse_native_signal_fsync)
@@ -1149,7 +1116,6 @@ NAPI_INIT() {
   NAPI_EXPORT_UINT32(op_error)
   NAPI_EXPORT_UINT32(op_access)
   NAPI_EXPORT_UINT32(op_statfs)
-  NAPI_EXPORT_UINT32(op_fgetattr)
   NAPI_EXPORT_UINT32(op_getattr)
   NAPI_EXPORT_UINT32(op_flush)
   NAPI_EXPORT_UINT32(op_fsync)

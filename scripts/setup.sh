@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE, a C toolchain for
-# its FUSE binding, and the tools its tests drive), then the npm packages (`npm ci`, which also
-# compiles the binding), then the build. Safe to run again.
+# Sets meshfs up on a fresh Debian machine: the system packages it needs (FUSE 3, a C toolchain
+# and libfuse 3's headers for its FUSE binding, and the tools its tests drive), then the npm
+# packages (`npm ci`, which also compiles the binding), then the build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,12 +10,13 @@ if [ ! -e /dev/fuse ]; then
   exit 1
 fi
 
-# fuse3: fusermount3 and the kernel side's helpers; libfuse2: the library our FUSE binding
-# (native/) links at run time (libfuse.so.2); build-essential and python3: node-gyp compiles that
-# binding during `npm ci`; attr: getfattr/setfattr; the rest are tools that the tests and
-# benchmarks drive for real (editors, git, rsync, fio; iproute2 for the network namespaces that
-# cut a node off).
-wanted=(fuse3 attr build-essential fio git rsync tmux vim nano python3 openssl iproute2)
+# fuse3: fusermount3 and libfuse3.so.3, which our FUSE binding (native/) links at run time;
+# libfuse3-dev and pkg-config: the headers and flags it is compiled with (`pkg-config fuse3`);
+# build-essential and python3: node-gyp compiles that binding during `npm ci`; libfuse2: only the
+# benchmark's stock fuse-native 2.2.6 baseline (scripts/bench/bare-fuse.ts) links libfuse.so.2;
+# attr: getfattr/setfattr; the rest are tools that the tests and benchmarks drive for real
+# (editors, git, rsync, fio; iproute2 for the network namespaces that cut a node off).
+wanted=(fuse3 libfuse3-dev pkg-config attr build-essential fio git rsync tmux vim nano python3 openssl iproute2)
 missing=()
 for pkg in "${wanted[@]}"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
 # Debian 13 renamed libfuse2 for the 64-bit time_t transition.

@@ -1,6 +1,6 @@
-// meshfs's FUSE binding: the C half is native/ (our fork of fuse-native 2.2.6, built to
-// native/build/Release/fuse.node), and this is the JavaScript half of fuse-native, ported to the
-// ops meshfs serves. Each FUSE request blocks one libfuse worker thread until its reply; the C
+// meshfs's FUSE binding: the C half is native/ (our fork of fuse-native 2.2.6, on libfuse 3,
+// built to native/build/Release/fuse.node), and this is the JavaScript half of fuse-native,
+// ported to the ops meshfs serves. Each FUSE request blocks one libfuse worker thread until its reply; the C
 // side (native.ts loads it) hands it to this event loop, and the op's adapter (adapters.ts) sends
 // the answer back exactly once, with every argument the C side reads.
 // What the fork adds over the stock binding: utimens gets the real mtime (and `undefined` for a

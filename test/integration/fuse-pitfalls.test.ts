@@ -51,11 +51,11 @@ describe('fuse-native pitfalls', () => {
     }
   })
 
-  test('writes arrive in 128 KiB pieces, not 4 KiB (big_writes reaches the kernel)', async () => {
+  test('writes arrive in 1 MiB pieces, not 4 KiB (max_write and libfuse 3 max_pages reach the kernel)', async () => {
     const node = await startMount(['--handler', probe()])
     try {
       await ok(`dd if=/dev/zero of=${node.mnt}/probe/sink bs=1M count=2 conv=notrunc status=none`)
-      assert.equal(await ok(`cat ${node.mnt}/probe/maxwrite`), `${128 * 1024}\n`)
+      assert.equal(await ok(`cat ${node.mnt}/probe/maxwrite`), `${1024 * 1024}\n`)
     } finally {
       await node.stop()
     }
