@@ -20,6 +20,7 @@ import { OpenCopies } from './open-copies.js'
 import { ReadBases } from './read-bases.js'
 import { RevivalWindow } from './revival.js'
 import { NamespaceXattrs } from './xattrs.js'
+import { ServedVersions, type ArrivalOptions, type InFlight } from './served-versions.js'
 import { changeTree } from './tree-change.js'
 import { IGNORE_FILE, IgnoreList } from './ignore.js'
 import { LocalOverlay, type LocalSource, type TrackedNamespace } from './local-overlay.js'
@@ -32,11 +33,15 @@ export interface NamespaceHooks {
   removeNamespace(): Promise<void>
   /** Throws EACCES unless this node may change the namespace itself (`what` it would do). */
   requireAdmin?(what: string): void
+  /** How reads wait for binaries still arriving from peers (served-versions.ts). */
+  arrivals?: ArrivalOptions
 }
 
 export class TreeHandler implements Handler, TrackedNamespace {
   readonly kind = 'replicated'
   private readonly content: ContentWriter
+  /** Which version of each binary is served: only one whose chunks are all here. */
+  private readonly served: ServedVersions
   /** Working copies of resources open for writing on this node. */
   private readonly copies: OpenCopies
   /** Resources renamed to an ignored name (an editor's backup), hidden until revived or removed. */
@@ -50,7 +55,8 @@ export class TreeHandler implements Handler, TrackedNamespace {
     readonly replica: NamespaceReplica,
     private readonly hooks: NamespaceHooks,
   ) {
-    this.content = new ContentWriter(replica, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
+    this.served = new ServedVersions(replica, hooks.arrivals)
+    this.content = new ContentWriter(replica, this.served, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
     this.copies = new OpenCopies(replica, this.content)
     this.revival = new RevivalWindow(
       (id) => this.tree.isLive(id),
@@ -219,7 +225,13 @@ export class TreeHandler implements Handler, TrackedNamespace {
     }
     walk(ROOT)
     this.copies.addSpilled(into)
+    this.served.addBlobs(into)
     return into
+  }
+
+  /** The resources whose newest version is still arriving from peers. */
+  transfers(): InFlight[] {
+    return this.served.inFlight()
   }
 
   // ---- what the ignored-file overlay asks (local-overlay.ts) ---------------------------------
@@ -360,7 +372,7 @@ export class TreeHandler implements Handler, TrackedNamespace {
         nlink: 1,
       }
     }
-    const ref = this.content.ref(node)
+    const ref = this.content.servedRef(node)
     const mtimeMs = ref.mtimeSec * 1000
     // The size of what a read serves now (open-copies.ts `served`): local writers' unpublished
     // bytes, else the published content - for a text, its text now, whatever the tree recorded.
@@ -393,5 +405,9 @@ export class ReplicatedHandler extends LocalOverlay<TreeHandler> {
 
   referencedBlobs(into?: Set<string>): Set<string> {
     return this.tracked.referencedBlobs(into)
+  }
+
+  transfers(): InFlight[] {
+    return this.tracked.transfers()
   }
 }
