@@ -16,6 +16,7 @@ import {
 } from '../model/namespace-info.js'
 import { TreeDoc } from '../model/tree/tree.js'
 import type { Signer } from '../net/trust/identity.js'
+import type { ArrivalOptions, InFlight } from '../namespace/served-versions.js'
 import type { SyncHost } from '../net/protocol/sync-host.js'
 import { BlobIndex } from '../replica/blob-index.js'
 import { NamespaceReplica, type ReplicaStore } from '../replica/replica.js'
@@ -47,6 +48,8 @@ export interface CreateNamespaceOptions {
 export interface NamespacesOptions {
   /** Asked before a namespace is deleted; throws to refuse (sync targets still mirror it). */
   beforeDelete?: (ns: NamespaceInfo) => void
+  /** How reads wait for binaries still arriving from peers. */
+  arrivals?: ArrivalOptions
 }
 
 export class Namespaces implements SyncHost {
@@ -79,6 +82,7 @@ export class Namespaces implements SyncHost {
         // `rmdir` of an empty namespace and the admin check come back through the verbs.
         removeNamespace: async () => void this.delete(id),
         requireAdmin: (what) => this.membership.requireAdmin(this.registry.byId(id)!, what),
+        ...(opts.arrivals && { arrivals: opts.arrivals }),
       }),
       log,
     )
@@ -267,6 +271,11 @@ export class Namespaces implements SyncHost {
   /** Peers this node dials at start-up. */
   peers(): PeerRecord[] {
     return this.knownPeers.list()
+  }
+
+  /** The binary versions of a namespace still arriving (served-versions.ts). */
+  transfers(ref: string): InFlight[] {
+    return this.registry.resolve(ref).handler.transfers()
   }
 
   missingBlobs(ns: string): string[] {
