@@ -44,9 +44,9 @@ Options:
   --max-connections-per-peer N  (default 4)
   --max-blob-rate BYTES    serve binary chunks to each peer connection at most this fast, per second
                            (default: unlimited)
-  --fetch-timeout SECONDS  how long a read of a binary whose first version is still arriving waits
-                           for its chunks before it fails with EIO (default 60; keep it below
-                           --op-timeout, which answers ETIMEDOUT first)
+  --fetch-timeout SECONDS  a read of a binary whose first version is still arriving waits for its
+                           chunks; it fails with EIO when none arrived for this long (default 60;
+                           keep it below --op-timeout, which answers ETIMEDOUT first)
   --op-timeout SECONDS     answer ETIMEDOUT when one operation takes longer (default 120; 0 = never)
   --mkdir                  create MOUNTPOINT if it does not exist
   --allow-other            let other users use the mount (needs user_allow_other in /etc/fuse.conf unless root)

@@ -26,11 +26,11 @@ import {
 import { splitMetaKey, treeMaps } from '../model/tree/schema.js'
 import { servedVersionsKey, type NamespaceReplica } from '../replica/replica.js'
 import { fsError, isFsError } from '../vfs/errors.js'
-import { ArrivingReader } from './arriving-reader.js'
+import { ArrivingReader, type Arrival } from './arriving-reader.js'
 
 /** How a node waits for binaries still arriving; the daemon sets it from `meshfs mount`. */
 export interface ArrivalOptions {
-  /** How long a read of a first version waits for its chunks before EIO (default 60 s). */
+  /** How long a read of a first version waits without a byte arriving before EIO (default 60 s). */
   waitMs?: number
   /** The peers asked for any of these blobs (for the error and the transfers view). */
   expectedFrom?: (hashes: readonly string[]) => string[]
@@ -85,10 +85,11 @@ export class ServedVersions {
     if (chosen.complete) return this.readerOf(chosen.ref, getChunk)
     return new ArrivingReader(
       latest.size,
-      () => {
+      (): Arrival => {
         const now = this.latestOf(id)
-        const c = now && this.choose(id, now)
-        return c?.complete ? this.readerOf(c.ref, getChunk) : undefined
+        if (!now) return { have: 0 }
+        const c = this.choose(id, now)
+        return c.complete ? { reader: this.readerOf(c.ref, getChunk) } : { have: this.progress(now).have }
       },
       () => this.describe(id, this.latestOf(id) ?? latest),
       this.opts.waitMs ?? DEFAULT_ARRIVAL_WAIT_MS,

@@ -30,7 +30,7 @@ export interface NodeOptions {
   listen: { host: string; port: number | undefined }
   sync: Omit<SyncOptions, 'listenHost' | 'listenPort'>
   log: Logger
-  /** How long a read of a binary's first version waits for its chunks (default 60 s). */
+  /** How long a read of a binary's first version waits with no chunk arriving (default 60 s). */
   fetchTimeoutMs?: number
 }
 

@@ -169,3 +169,22 @@ test('a first version that does not arrive: the read fails with EIO naming what 
   })
   assert.deepEqual(asked.at(-1), [manifest])
 })
+
+test('a first version that keeps arriving keeps its read waiting past the timeout, which counts time without progress', async () => {
+  const a = nodeA()
+  const v1 = randomBytes(6 * MiB)
+  await write(a.handler, '/slow.bin', v1)
+  const b = nodeB(a, { waitMs: 400 })
+  const { manifest, chunks } = blobsOf(a, '/slow.bin')
+  const f = await b.handler.open('/slow.bin', RO)
+  const read = f.read(0, 64 * MiB)
+  const started = Date.now()
+  copy(a.local, b.local, [manifest])
+  for (const c of chunks) {
+    await new Promise((r) => setTimeout(r, 200))
+    copy(a.local, b.local, [c])
+  }
+  assert.equal(sha(await read), sha(v1))
+  assert.ok(Date.now() - started > 400, 'the chunks took longer than the timeout in all')
+  await f.release()
+})
