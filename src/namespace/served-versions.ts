@@ -153,6 +153,8 @@ export class ServedVersions {
       const ref = id === undefined ? undefined : parseRef(value)
       if (id !== undefined && ref?.kind === 'b' && !this.complete(ref)) this.arriving.add(id)
     }
+    // A fallback kept for a version that completed while nobody looked (before a restart) is done.
+    for (const id of [...this.fallback.keys()]) if (!this.arriving.has(id)) this.setFallback(id, undefined)
   }
 
   private contentChanged(meta: Y.Map<unknown>, event: Y.YMapEvent<unknown>): void {

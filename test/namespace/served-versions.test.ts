@@ -188,3 +188,21 @@ test('a first version that keeps arriving keeps its read waiting past the timeou
   assert.ok(Date.now() - started > 400, 'the chunks took longer than the timeout in all')
   await f.release()
 })
+
+test('a fallback whose newer version completed before a restart is forgotten, and collected', async () => {
+  const a = nodeA()
+  await write(a.handler, '/f.bin', randomBytes(MiB))
+  const b = nodeB(a)
+  const first = blobsOf(a, '/f.bin')
+  copy(a.local, b.local, [first.manifest, ...first.chunks])
+  await write(a.handler, '/f.bin', randomBytes(MiB))
+  b.sync()
+  const second = blobsOf(a, '/f.bin')
+  copy(a.local, b.local, [second.manifest, ...second.chunks])
+  assert.ok(b.local.meta.getMeta(['replica', 'served', INFO.id]), 'the fallback was remembered while the second version arrived')
+
+  const again = new ReplicatedHandler(NamespaceReplica.load(replicaStoreOf(b.local), INFO.id), hooks())
+  assert.equal(b.local.meta.getMeta(['replica', 'served', INFO.id]), undefined)
+  const removed = b.local.blobs.gcBlobs(again.referencedBlobs())
+  assert.deepEqual(removed.sort(), [first.manifest, ...first.chunks].sort())
+})
