@@ -36,7 +36,8 @@ export class ContentWriter {
   /** `wroteText` hears the text a copy's own bytes made (before the merge) as it is stored. */
   constructor(
     private readonly replica: NamespaceReplica,
-    private readonly served: ServedVersions,
+    /** Which version of each binary is served: only one whose chunks are all here. */
+    readonly served: ServedVersions,
     private readonly wroteText: (copy: WorkingCopy, mine: string) => void = () => {},
   ) {}
 

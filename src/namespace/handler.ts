@@ -20,7 +20,7 @@ import { OpenCopies } from './open-copies.js'
 import { ReadBases } from './read-bases.js'
 import { RevivalWindow } from './revival.js'
 import { NamespaceXattrs } from './xattrs.js'
-import { ServedVersions, type ArrivalOptions, type InFlight } from './served-versions.js'
+import { ServedVersions } from './served-versions.js'
 import { changeTree } from './tree-change.js'
 import { IGNORE_FILE, IgnoreList } from './ignore.js'
 import { LocalOverlay, type LocalSource, type TrackedNamespace } from './local-overlay.js'
@@ -33,15 +33,13 @@ export interface NamespaceHooks {
   removeNamespace(): Promise<void>
   /** Throws EACCES unless this node may change the namespace itself (`what` it would do). */
   requireAdmin?(what: string): void
-  /** How reads wait for binaries still arriving from peers (served-versions.ts). */
-  arrivals?: ArrivalOptions
+  /** Which version of each binary is served (served-versions.ts); the node shows its transfers. */
+  served?: ServedVersions
 }
 
 export class TreeHandler implements Handler, TrackedNamespace {
   readonly kind = 'replicated'
   private readonly content: ContentWriter
-  /** Which version of each binary is served: only one whose chunks are all here. */
-  private readonly served: ServedVersions
   /** Working copies of resources open for writing on this node. */
   private readonly copies: OpenCopies
   /** Resources renamed to an ignored name (an editor's backup), hidden until revived or removed. */
@@ -55,8 +53,8 @@ export class TreeHandler implements Handler, TrackedNamespace {
     readonly replica: NamespaceReplica,
     private readonly hooks: NamespaceHooks,
   ) {
-    this.served = new ServedVersions(replica, hooks.arrivals)
-    this.content = new ContentWriter(replica, this.served, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
+    const served = hooks.served ?? new ServedVersions(replica)
+    this.content = new ContentWriter(replica, served, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
     this.copies = new OpenCopies(replica, this.content)
     this.revival = new RevivalWindow(
       (id) => this.tree.isLive(id),
@@ -225,13 +223,8 @@ export class TreeHandler implements Handler, TrackedNamespace {
     }
     walk(ROOT)
     this.copies.addSpilled(into)
-    this.served.addBlobs(into)
+    this.content.served.addBlobs(into)
     return into
-  }
-
-  /** The resources whose newest version is still arriving from peers. */
-  transfers(): InFlight[] {
-    return this.served.inFlight()
   }
 
   // ---- what the ignored-file overlay asks (local-overlay.ts) ---------------------------------
@@ -405,9 +398,5 @@ export class ReplicatedHandler extends LocalOverlay<TreeHandler> {
 
   referencedBlobs(into?: Set<string>): Set<string> {
     return this.tracked.referencedBlobs(into)
-  }
-
-  transfers(): InFlight[] {
-    return this.tracked.transfers()
   }
 }

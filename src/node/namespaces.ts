@@ -82,9 +82,9 @@ export class Namespaces implements SyncHost {
         // `rmdir` of an empty namespace and the admin check come back through the verbs.
         removeNamespace: async () => void this.delete(id),
         requireAdmin: (what) => this.membership.requireAdmin(this.registry.byId(id)!, what),
-        ...(opts.arrivals && { arrivals: opts.arrivals }),
       }),
       log,
+      opts.arrivals,
     )
     this.membership = new Membership(this.registry, identity, store.meta, log)
     this.invitations = new Invitations(this.registry, this.membership, identity, store.meta)
@@ -275,7 +275,7 @@ export class Namespaces implements SyncHost {
 
   /** The binary versions of a namespace still arriving (served-versions.ts). */
   transfers(ref: string): InFlight[] {
-    return this.registry.resolve(ref).handler.transfers()
+    return this.registry.resolve(ref).served.inFlight()
   }
 
   missingBlobs(ns: string): string[] {

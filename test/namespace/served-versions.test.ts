@@ -8,7 +8,7 @@ import { test } from 'node:test'
 import * as Y from 'yjs'
 import { decodeContentRef, decodeManifest, META } from '../../src/model/content.js'
 import { ReplicatedHandler } from '../../src/namespace/handler.js'
-import type { ArrivalOptions } from '../../src/namespace/served-versions.js'
+import { ServedVersions, type ArrivalOptions } from '../../src/namespace/served-versions.js'
 import { replicaStoreOf } from '../../src/node/namespaces.js'
 import { NamespaceReplica } from '../../src/replica/replica.js'
 import { openMemoryStore, type LocalStore } from '../../src/store/local-store.js'
@@ -25,12 +25,18 @@ const INFO = {
   createdMs: 1,
 }
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-const hooks = (arrivals: ArrivalOptions = {}) => ({ removeNamespace: async () => {}, arrivals })
+
+/** A handler over `replica` and the served versions it reads through, as the node's registry makes them. */
+function handlerOf(replica: NamespaceReplica, arrivals: ArrivalOptions = {}) {
+  const served = new ServedVersions(replica, arrivals)
+  const handler = new ReplicatedHandler(replica, { removeNamespace: async () => {}, served })
+  return Object.assign(handler, { transfers: () => served.inFlight() })
+}
 
 function nodeA() {
   const local = openMemoryStore()
   const replica = NamespaceReplica.create(replicaStoreOf(local), INFO)
-  return { local, replica, handler: new ReplicatedHandler(replica, hooks()) }
+  return { local, replica, handler: handlerOf(replica) }
 }
 
 /** B: a replica that receives A's tree doc; its handler made after the first update, as on a join. */
@@ -38,7 +44,7 @@ function nodeB(a: ReturnType<typeof nodeA>, arrivals?: ArrivalOptions, local: Lo
   const replica = NamespaceReplica.load(replicaStoreOf(local), INFO.id)
   const sync = () => replica.applyRemote('tree', Y.encodeStateAsUpdate(a.replica.doc, Y.encodeStateVector(replica.doc)), 'peer')
   sync()
-  return { local, replica, sync, handler: new ReplicatedHandler(replica, hooks(arrivals)) }
+  return { local, replica, sync, handler: handlerOf(replica, arrivals) }
 }
 
 async function write(h: ReplicatedHandler, p: string, bytes: Buffer): Promise<void> {
@@ -119,7 +125,7 @@ test('after a restart the last complete version is still served, and survives th
   b.sync()
 
   // B restarts: a new replica and handler over the same store, then the start-up collection.
-  const again = new ReplicatedHandler(NamespaceReplica.load(replicaStoreOf(b.local), INFO.id), hooks())
+  const again = handlerOf(NamespaceReplica.load(replicaStoreOf(b.local), INFO.id))
   b.local.blobs.gcBlobs(again.referencedBlobs())
   assert.equal((await again.stat('/f.bin')).size, v1.length)
   assert.equal(sha(await readAll(again, '/f.bin')), sha(v1))
@@ -201,7 +207,7 @@ test('a fallback whose newer version completed before a restart is forgotten, an
   copy(a.local, b.local, [second.manifest, ...second.chunks])
   assert.ok(b.local.meta.getMeta(['replica', 'served', INFO.id]), 'the fallback was remembered while the second version arrived')
 
-  const again = new ReplicatedHandler(NamespaceReplica.load(replicaStoreOf(b.local), INFO.id), hooks())
+  const again = handlerOf(NamespaceReplica.load(replicaStoreOf(b.local), INFO.id))
   assert.equal(b.local.meta.getMeta(['replica', 'served', INFO.id]), undefined)
   const removed = b.local.blobs.gcBlobs(again.referencedBlobs())
   assert.deepEqual(removed.sort(), [first.manifest, ...first.chunks].sort())
