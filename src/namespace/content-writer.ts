@@ -24,7 +24,7 @@ import {
   type Manifest,
 } from '../model/content.js'
 import { BlobCache } from './blob-cache.js'
-import type { ServedVersions } from './served-versions.js'
+import { ServedVersions } from './served-versions.js'
 import { WorkingCopy } from './working-copy.js'
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -37,7 +37,7 @@ export class ContentWriter {
   constructor(
     private readonly replica: NamespaceReplica,
     /** Which version of each binary is served: only one whose chunks are all here. */
-    readonly served: ServedVersions,
+    readonly served: ServedVersions = new ServedVersions(replica),
     private readonly wroteText: (copy: WorkingCopy, mine: string) => void = () => {},
   ) {}
 
@@ -159,8 +159,9 @@ export class ContentWriter {
     t.setMeta(id, META.content, encodeContentRef({ kind: 't', size, mtimeSec: nowSec() }))
   }
 
-  /** The manifest and chunks a resource refers to, added to `into`. */
+  /** The manifest and chunks a resource refers to (and those of the version served meanwhile), added to `into`. */
   addBlobsOf(node: TreeNode, into: Set<string>): void {
+    this.served.addBlobsOf(node.id, into)
     const ref = this.ref(node)
     if (ref.kind !== 'b') return
     into.add(ref.manifest!)

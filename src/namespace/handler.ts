@@ -20,7 +20,7 @@ import { OpenCopies } from './open-copies.js'
 import { ReadBases } from './read-bases.js'
 import { RevivalWindow } from './revival.js'
 import { NamespaceXattrs } from './xattrs.js'
-import { ServedVersions } from './served-versions.js'
+import type { ServedVersions } from './served-versions.js'
 import { changeTree } from './tree-change.js'
 import { IGNORE_FILE, IgnoreList } from './ignore.js'
 import { LocalOverlay, type LocalSource, type TrackedNamespace } from './local-overlay.js'
@@ -53,8 +53,7 @@ export class TreeHandler implements Handler, TrackedNamespace {
     readonly replica: NamespaceReplica,
     private readonly hooks: NamespaceHooks,
   ) {
-    const served = hooks.served ?? new ServedVersions(replica)
-    this.content = new ContentWriter(replica, served, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
+    this.content = new ContentWriter(replica, hooks.served, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
     this.copies = new OpenCopies(replica, this.content)
     this.revival = new RevivalWindow(
       (id) => this.tree.isLive(id),
@@ -223,7 +222,6 @@ export class TreeHandler implements Handler, TrackedNamespace {
     }
     walk(ROOT)
     this.copies.addSpilled(into)
-    this.content.served.addBlobs(into)
     return into
   }
 

@@ -119,13 +119,14 @@ export class ServedVersions {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
   }
 
-  /** The manifests and chunks of the fallbacks still served, added to `into` (kept by the GC). */
-  addBlobs(into: Set<string>): void {
-    this.inFlight() // forgets the fallbacks no longer needed
-    for (const ref of this.fallback.values()) {
-      into.add(ref.manifest!)
-      for (const c of this.manifestOf(ref)?.chunks ?? []) if (c) into.add(c)
-    }
+  /** The manifest and chunks of the version of `id` served while a newer one arrives, added to `into` (kept by the GC). */
+  addBlobsOf(id: string, into: Set<string>): void {
+    const ref = this.fallback.get(id)
+    if (!ref) return
+    const latest = this.latestOf(id)
+    if (latest?.kind !== 'b' || this.complete(latest)) return this.arrived(id)
+    into.add(ref.manifest!)
+    for (const c of this.manifestOf(ref)?.chunks ?? []) if (c) into.add(c)
   }
 
   private choose(id: string, latest: ContentRef): { ref: ContentRef; complete: boolean } {
