@@ -17,6 +17,7 @@ import type {
   Role,
   SyncConfiguration,
   SyncType,
+  TransferView,
   UpgradePolicy,
 } from './wire.js'
 
@@ -69,6 +70,7 @@ export interface CallVerbs {
   status: { request: None; response: NodeStatus }
   listMounts: { request: None; response: MountInfo[] }
   getPeers: { request: Namespace; response: PeerView[] }
+  getTransfers: { request: Namespace; response: TransferView[] }
   notify: { request: Namespace & { peer: string; data: string }; response: { peer: string } }
   createNamespaceInvitation: { request: InvitationRequest; response: { token: string } }
   createClientToken: { request: ClientTokenRequest; response: ClientToken }
@@ -114,6 +116,7 @@ export const VERBS = {
   status: 'call',
   listMounts: 'call',
   getPeers: 'call',
+  getTransfers: 'call',
   notify: 'call',
   subscribeNamespace: 'stream',
   createNamespaceInvitation: 'call',

@@ -92,6 +92,25 @@ export interface NamespaceSyncStatus {
   knownPeers: number
   lastReconciledAtMs: number | null
   pendingBlobFetches: number
+  /** The binary versions still arriving (what `.meshfs/ns/NS/transfers` shows). */
+  transfers: TransferView[]
+}
+
+/**
+ * A binary resource whose newest version is not all on this node yet: until it is, the node
+ * serves the complete version it had (`servedSize`), or reads wait (`servedSize` null).
+ */
+export interface TransferView {
+  /** Inside the namespace, from its root: `/design/pic.bin`. */
+  path: string
+  /** The resource's id (`user.meshfs.id`). */
+  id: string
+  /** The arriving version's size, and how many of its bytes are here. */
+  bytes: number
+  have: number
+  /** The peers asked for what is missing; `connected: false` for one that went away since. */
+  from: Array<{ peer: string; connected: boolean }>
+  servedSize: number | null
 }
 
 /** `.meshfs/status`: this node, where peers reach it, its connections and each namespace's sync. */

@@ -27,6 +27,8 @@ export const MOUNT = command({
     listen: { type: 'string' },
     'max-frame-bytes': { type: 'string' },
     'max-connections-per-peer': { type: 'string' },
+    'max-blob-rate': { type: 'string' },
+    'fetch-timeout': { type: 'string' },
     json: { type: 'boolean' },
   } as const,
   args: ['MOUNTPOINT'],
@@ -51,7 +53,11 @@ export const MOUNT = command({
     const sync = syncOptionsWith({
       maxFrameBytes: positive(values['max-frame-bytes'], '--max-frame-bytes'),
       maxConnectionsPerPeer: positive(values['max-connections-per-peer'], '--max-connections-per-peer'),
+      maxBlobBytesPerSecond: positive(values['max-blob-rate'], '--max-blob-rate'),
     })
+    const fetchTimeoutSec = Number(values['fetch-timeout'] ?? '60')
+    if (!Number.isFinite(fetchTimeoutSec) || fetchTimeoutSec <= 0)
+      throw new UsageError(`--fetch-timeout: expected seconds > 0, got '${values['fetch-timeout']}'`)
     const level = (values['log-level'] ?? 'info') as LogLevel
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}`)
     const log = createLogger(level)
@@ -64,6 +70,7 @@ export const MOUNT = command({
         dataDir: values.data ?? defaultDataDir(),
         handlers,
         opTimeoutMs: timeoutSec * 1000,
+        fetchTimeoutMs: fetchTimeoutSec * 1000,
         listen,
         sync,
         allowOther: values['allow-other'] ?? false,

@@ -55,6 +55,21 @@ function describeStatus(s: NodeStatus): string {
         ]),
       ])
   }
+  const transfers = s.namespaces.flatMap((n) => n.transfers.map((t) => ({ ns: n.alias ?? n.id, ...t })))
+  if (transfers.length > 0) {
+    out +=
+      '\n' +
+      table([
+        ['ARRIVING', 'HAVE', 'OF', 'FROM', 'SERVED MEANWHILE'],
+        ...transfers.map((t) => [
+          `${t.ns}${t.path}`,
+          String(t.have),
+          String(t.bytes),
+          t.from.map((f) => (f.connected ? f.peer : `${f.peer} (gone)`)).join(' ') || '-',
+          t.servedSize === null ? 'nothing: reads wait' : `${t.servedSize} bytes`,
+        ]),
+      ])
+  }
   return out
 }
 

@@ -42,6 +42,11 @@ Options:
                            time, else a free one; .meshfs/status shows the URL)
   --max-frame-bytes N      close a peer connection that sends a larger frame (default 16 MiB)
   --max-connections-per-peer N  (default 4)
+  --max-blob-rate BYTES    serve binary chunks to each peer connection at most this fast, per second
+                           (default: unlimited)
+  --fetch-timeout SECONDS  a read of a binary whose first version is still arriving waits for its
+                           chunks; it fails with EIO when none arrived for this long (default 60;
+                           keep it below --op-timeout, which answers ETIMEDOUT first)
   --op-timeout SECONDS     answer ETIMEDOUT when one operation takes longer (default 120; 0 = never)
   --mkdir                  create MOUNTPOINT if it does not exist
   --allow-other            let other users use the mount (needs user_allow_other in /etc/fuse.conf unless root)
@@ -114,7 +119,9 @@ Expired, tampered, used-up or malformed tokens are refused and nothing is joined
 Prints the running node's status (the same document as MOUNT/.meshfs/status): its node id (its
 public key), the URL peers reach it at, uptime, the peers connected now with the namespaces it
 shares with each, and per namespace the peers connected and known, when it last caught up with
-a peer, and how many blobs it is fetching.
+a peer, and how many blobs it is fetching; and each binary whose new version is still arriving
+(ARRIVING: namespace and path, HAVE of OF bytes, FROM the peers asked, and the size of the complete
+version served meanwhile).
 `,
   peers: `Usage: meshfs peers NS [--data DIR] [--json]
 

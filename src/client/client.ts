@@ -18,6 +18,7 @@ import type {
   Role,
   SyncConfiguration,
   SyncType,
+  TransferView,
 } from '../api/wire.js'
 import { call, stream } from './transport.js'
 
@@ -143,6 +144,14 @@ export class MeshfsClient {
   /** The members of `namespace` this node knows of, with what it observed of each. */
   getPeers(namespace: string): Promise<PeerView[]> {
     return call(this.dataDir, 'getPeers', { namespace })
+  }
+
+  /**
+   * The binary versions of `namespace` still arriving on this node: path, bytes here of the
+   * total, the peers asked (what `.meshfs/ns/NS/transfers` shows).
+   */
+  getTransfers(namespace: string): Promise<TransferView[]> {
+    return call(this.dataDir, 'getTransfers', { namespace })
   }
 
   /**

@@ -8,6 +8,7 @@
 //   .meshfs/ns/ALIAS/members      listMembers           .meshfs/ns/ALIAS/identity   our public key
 //   .meshfs/ns/ALIAS/invite       reading mints an invitation token
 //   .meshfs/ns/ALIAS/peers        getPeers              .meshfs/ns/ALIAS/sync.json  getSyncConfiguration
+//   .meshfs/ns/ALIAS/transfers    getTransfers: binary versions still arriving, read anew on each open
 //   .meshfs/ns/ALIAS/events       the namespace's events, JSON lines, followed by `tail -f`
 
 import type { CallVerb, RequestOf, ResponseOf, Routes } from '../api/verbs.js'
@@ -65,6 +66,7 @@ export function controlFiles(routes: Routes, hub: EventHub): ControlNode {
       identity: { kind: 'read', render: async () => (await call('getNamespaceIdentity', { namespace })).publicKey },
       invite: { kind: 'read', render: async () => (await call('createNamespaceInvitation', { namespace })).token },
       peers: { kind: 'read', render: () => call('getPeers', { namespace }) },
+      transfers: { kind: 'read', render: () => call('getTransfers', { namespace }) },
       'sync.json': { kind: 'read', render: () => call('getSyncConfiguration', { namespace }) },
     }
     return {

@@ -11,6 +11,7 @@ import { parseDuration, parseToken } from '../net/trust/invitation.js'
 import { NotifyError } from '../net/peers/notify.js'
 import type { SyncNode } from '../net/sync-node.js'
 import type { SyncTargets } from '../mirror/targets.js'
+import { transferViews } from '../node/transfers.js'
 import { createClientToken } from '../net/yws/client-token.js'
 import { FsError } from '../vfs/errors.js'
 
@@ -84,6 +85,7 @@ export function controlRoutes(
     status: async () => status(),
     listMounts: async () => mounts(),
     getPeers: async (b) => sync.peersOf(ns.get(str(b, 'namespace')).id),
+    getTransfers: async (b) => transferViews(ns.transfers(str(b, 'namespace')), (hashes) => sync.askedFor(hashes)),
     notify: async (b) => {
       const data = b.data
       if (typeof data !== 'string') throw new ControlError('EINVAL', 'data is required (a string)')

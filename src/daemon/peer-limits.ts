@@ -7,6 +7,7 @@ import { DEFAULT_SYNC_OPTIONS, type SyncOptions } from '../net/sync-node.js'
 export interface PeerLimits {
   maxFrameBytes?: number | undefined
   maxConnectionsPerPeer?: number | undefined
+  maxBlobBytesPerSecond?: number | undefined
 }
 
 export function syncOptionsWith(limits: PeerLimits): Omit<SyncOptions, 'listenHost' | 'listenPort'> {
@@ -14,5 +15,6 @@ export function syncOptionsWith(limits: PeerLimits): Omit<SyncOptions, 'listenHo
     ...DEFAULT_SYNC_OPTIONS,
     maxFrameBytes: limits.maxFrameBytes ?? DEFAULT_SYNC_OPTIONS.maxFrameBytes,
     maxConnectionsPerPeer: limits.maxConnectionsPerPeer ?? DEFAULT_SYNC_OPTIONS.maxConnectionsPerPeer,
+    maxBlobBytesPerSecond: limits.maxBlobBytesPerSecond ?? DEFAULT_SYNC_OPTIONS.maxBlobBytesPerSecond,
   }
 }

@@ -80,7 +80,9 @@ export class ControlHandler implements Handler {
         throw fsError('EISDIR', `.meshfs${path} is a directory`)
       case 'read':
         if (flags.write) throw fsError('EACCES', `.meshfs${path} is read-only`)
-        return snapshotFile(await this.render(path, node, true))
+        // Direct I/O: a stat between the open and the read (cat's fstat) renders anew, and a
+        // shorter document then (a transfer ended) must not cut the reader's snapshot short.
+        return { ...snapshotFile(await this.render(path, node, true)), directIo: true }
       case 'write':
         if (flags.read) throw fsError('EACCES', `.meshfs${path} is write-only: write a line into it`)
         return lineWriter(path, node.apply)

@@ -83,6 +83,11 @@ export interface ContentReader {
   read(position: number, length: number): Buffer
   /** The stored hash of chunk `index` when it is a full stored chunk, to reuse it unchanged. */
   chunkHash?(index: number): string | null | undefined
+  /**
+   * Present on content that is still arriving from peers: resolves once `read` can answer, or
+   * rejects (EIO) when it did not arrive in time. Callers that may wait await it before reading.
+   */
+  ready?(): Promise<void>
 }
 
 export function bufferReader(bytes: Buffer): ContentReader {

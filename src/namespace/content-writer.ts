@@ -7,7 +7,6 @@ import type { NamespaceReplica } from '../replica/replica.js'
 import { applyTextContent } from '../replica/apply-text.js'
 import { mergeText } from '../text/merge.js'
 import { isStrictText } from '../text/utf8.js'
-import { fsError } from '../vfs/errors.js'
 import {
   bufferReader,
   CHUNK,
@@ -25,6 +24,7 @@ import {
   type Manifest,
 } from '../model/content.js'
 import { BlobCache } from './blob-cache.js'
+import { ServedVersions } from './served-versions.js'
 import { WorkingCopy } from './working-copy.js'
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -36,11 +36,18 @@ export class ContentWriter {
   /** `wroteText` hears the text a copy's own bytes made (before the merge) as it is stored. */
   constructor(
     private readonly replica: NamespaceReplica,
+    /** Which version of each binary is served: only one whose chunks are all here. */
+    readonly served: ServedVersions = new ServedVersions(replica),
     private readonly wroteText: (copy: WorkingCopy, mine: string) => void = () => {},
   ) {}
 
   ref(node: TreeNode): ContentRef {
     return decodeContentRef(node.meta[META.content], Math.floor(this.replica.info.createdMs / 1000))
+  }
+
+  /** The content record of the version this node serves (a binary's newest may still be arriving). */
+  servedRef(node: TreeNode): ContentRef {
+    return this.served.servedRef(node.id, this.ref(node))
   }
 
   /** The published content of a resource: immutable, so also a reader's snapshot. */
@@ -51,11 +58,9 @@ export class ContentWriter {
         return EMPTY_READER
       case 't':
         return bufferReader(Buffer.from(this.text(node.id), 'utf8'))
-      case 'b': {
-        const bytes = this.replica.store.getBlob(ref.manifest!)
-        if (!bytes) throw fsError('EIO', `the manifest ${ref.manifest} of ${node.id} is missing from the store`)
-        return manifestReader(decodeManifest(bytes, ref.manifest!), (h) => this.chunks.get(h))
-      }
+      case 'b':
+        // The version this node holds whole, not necessarily the newest (served-versions.ts).
+        return this.served.reader(node.id, ref, (h) => this.chunks.get(h))
     }
   }
 
@@ -154,8 +159,9 @@ export class ContentWriter {
     t.setMeta(id, META.content, encodeContentRef({ kind: 't', size, mtimeSec: nowSec() }))
   }
 
-  /** The manifest and chunks a resource refers to, added to `into`. */
+  /** The manifest and chunks a resource refers to (and those of the version served meanwhile), added to `into`. */
   addBlobsOf(node: TreeNode, into: Set<string>): void {
+    this.served.addBlobsOf(node.id, into)
     const ref = this.ref(node)
     if (ref.kind !== 'b') return
     into.add(ref.manifest!)

@@ -20,6 +20,7 @@ import { OpenCopies } from './open-copies.js'
 import { ReadBases } from './read-bases.js'
 import { RevivalWindow } from './revival.js'
 import { NamespaceXattrs } from './xattrs.js'
+import type { ServedVersions } from './served-versions.js'
 import { changeTree } from './tree-change.js'
 import { IGNORE_FILE, IgnoreList } from './ignore.js'
 import { LocalOverlay, type LocalSource, type TrackedNamespace } from './local-overlay.js'
@@ -32,6 +33,8 @@ export interface NamespaceHooks {
   removeNamespace(): Promise<void>
   /** Throws EACCES unless this node may change the namespace itself (`what` it would do). */
   requireAdmin?(what: string): void
+  /** Which version of each binary is served (served-versions.ts); the node shows its transfers. */
+  served?: ServedVersions
 }
 
 export class TreeHandler implements Handler, TrackedNamespace {
@@ -50,7 +53,7 @@ export class TreeHandler implements Handler, TrackedNamespace {
     readonly replica: NamespaceReplica,
     private readonly hooks: NamespaceHooks,
   ) {
-    this.content = new ContentWriter(replica, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
+    this.content = new ContentWriter(replica, hooks.served, (copy, mine) => this.bases.remember(copy.rewriter, copy.id, mine))
     this.copies = new OpenCopies(replica, this.content)
     this.revival = new RevivalWindow(
       (id) => this.tree.isLive(id),
@@ -360,7 +363,7 @@ export class TreeHandler implements Handler, TrackedNamespace {
         nlink: 1,
       }
     }
-    const ref = this.content.ref(node)
+    const ref = this.content.servedRef(node)
     const mtimeMs = ref.mtimeSec * 1000
     // The size of what a read serves now (open-copies.ts `served`): local writers' unpublished
     // bytes, else the published content - for a text, its text now, whatever the tree recorded.

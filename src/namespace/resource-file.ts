@@ -61,10 +61,14 @@ export class WritableFile implements OpenFile {
   }
 }
 
-/** A read-only open: the content as it was when opened (published content is immutable). */
+/**
+ * A read-only open: the content as it was when opened (published content is immutable). Content
+ * still arriving from peers (a binary's first version) is waited for by each read, not the open.
+ */
 export function readerOpen(content: ContentReader): OpenFile {
   return {
     async read(position, length) {
+      await content.ready?.()
       return Buffer.from(content.read(position, length))
     },
     async release() {},

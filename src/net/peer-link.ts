@@ -8,6 +8,7 @@ import { Handshake, HandshakeError } from './protocol/handshake.js'
 import { decodeMessage, encodeMessage, PeerProtocolError, type PeerMessage } from './protocol/peer-messages.js'
 import { SessionClose, SyncSession, type SessionHooks } from './protocol/sync-session.js'
 import type { SyncHost } from './protocol/sync-host.js'
+import { Pacer } from './transport/pacer.js'
 import type { Connection, ConnectionHandler } from './transport/websocket.js'
 
 export const HANDSHAKE_TIMEOUT_MS = 10_000
@@ -16,6 +17,8 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000
 export interface LinkOwner {
   readonly host: SyncHost
   readonly log: Logger
+  /** Bytes per second of blobs sent on one link; 0: unpaced. */
+  readonly maxBlobBytesPerSecond: number
   /** The handshake completed: accept the link (`link.begin`) or close it. */
   established(link: PeerLink): void
   /** Any message after the handshake: the peer is alive. */
@@ -44,6 +47,8 @@ export class PeerLink implements ConnectionHandler {
   onJoined?: (ns: string) => void
   onError?: (code: string, message: string) => void
   private readonly timer: NodeJS.Timeout
+  /** Paces the blobs this node serves on the link, if the owner limits them. */
+  private readonly blobPacer: Pacer | undefined
 
   constructor(
     readonly conn: Connection,
@@ -60,6 +65,7 @@ export class PeerLink implements ConnectionHandler {
       if (!this.handshake.done) this.close(1008, 'handshake timed out')
     }, HANDSHAKE_TIMEOUT_MS)
     this.timer.unref()
+    if (owner.maxBlobBytesPerSecond > 0) this.blobPacer = new Pacer(owner.maxBlobBytesPerSecond)
   }
 
   /** The peer's key, once the owner accepted the link. */
@@ -93,7 +99,8 @@ export class PeerLink implements ConnectionHandler {
   }
 
   send(m: PeerMessage): void {
-    this.conn.send(encodeMessage(m))
+    if (m.type === 'blob' && this.blobPacer) this.blobPacer.send(m.bytes.byteLength, () => this.conn.send(encodeMessage(m)))
+    else this.conn.send(encodeMessage(m))
   }
 
   close(code: number, reason: string): void {
@@ -119,6 +126,7 @@ export class PeerLink implements ConnectionHandler {
 
   closed(lastError: string): void {
     clearTimeout(this.timer)
+    this.blobPacer?.stop()
     this.owner.closed(this, lastError)
   }
 

@@ -25,6 +25,7 @@ import type { SessionHooks } from './protocol/sync-session.js'
 import { Backoff } from './transport/backoff.js'
 import { WsTransport, type ClientConnections } from './transport/websocket.js'
 import { StateWaiters } from './state-waiters.js'
+import { BlobAsks, type BlobSource } from './blob-asks.js'
 
 export interface SyncOptions {
   listenHost: string
@@ -34,6 +35,8 @@ export interface SyncOptions {
   maxConnectionsPerPeer: number
   /** Messages per second a connection may send before it is closed as a flood. */
   maxMessagesPerSecond: number
+  /** Bytes per second of blobs served to each connection; 0: as fast as the link goes. */
+  maxBlobBytesPerSecond: number
 }
 
 export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
@@ -42,6 +45,7 @@ export const DEFAULT_SYNC_OPTIONS: SyncOptions = {
   maxFrameBytes: 16 << 20,
   maxConnectionsPerPeer: 4,
   maxMessagesPerSecond: 20_000,
+  maxBlobBytesPerSecond: 0,
 }
 
 export type PeerState = 'connected' | 'disconnected' | 'reconciled'
@@ -61,6 +65,7 @@ export class SyncNode {
   /** Keys keepConnected dials by URL: gossip does not dial them a second time. */
   private readonly pinned = new Set<string>()
   private readonly reconciledAt = new Map<string, number>()
+  private readonly blobAsks = new BlobAsks()
   /** Woken whenever a link stops sharing a namespace or closes (awaitUnshared). */
   private readonly sharing = new StateWaiters()
   private reconcileTimer: NodeJS.Timeout | undefined
@@ -94,6 +99,7 @@ export class SyncNode {
     this.owner = {
       host,
       log,
+      maxBlobBytesPerSecond: opts.maxBlobBytesPerSecond,
       established: (link) => this.established(link),
       seen: (key) => this.meta.seen(key, Date.now()),
       hooksFor: (link) => this.hooksFor(link),
@@ -251,6 +257,11 @@ export class SyncNode {
     return peersOf(this.views(), ns)
   }
 
+  /** The peers this node asked for any of these blobs (blob-asks.ts). */
+  askedFor(hashes: readonly string[]): BlobSource[] {
+    return this.blobAsks.askedFor(this.links, hashes)
+  }
+
   /** This node as peers see it, its connections, and each namespace's sync state (JSON-ready). */
   status(): SyncStatus {
     return syncStatus(this.views())
@@ -358,6 +369,7 @@ export class SyncNode {
 
   private closed(link: PeerLink, lastError: string): void {
     this.links.delete(link)
+    this.blobAsks.linkClosed(link)
     this.sharing.changed()
     if (this.stopped) return
     const key = link.key

@@ -16,6 +16,7 @@ import {
 } from '../model/namespace-info.js'
 import { TreeDoc } from '../model/tree/tree.js'
 import type { Signer } from '../net/trust/identity.js'
+import type { ArrivalOptions, InFlight } from '../namespace/served-versions.js'
 import type { SyncHost } from '../net/protocol/sync-host.js'
 import { BlobIndex } from '../replica/blob-index.js'
 import { NamespaceReplica, type ReplicaStore } from '../replica/replica.js'
@@ -47,6 +48,8 @@ export interface CreateNamespaceOptions {
 export interface NamespacesOptions {
   /** Asked before a namespace is deleted; throws to refuse (sync targets still mirror it). */
   beforeDelete?: (ns: NamespaceInfo) => void
+  /** How reads wait for binaries still arriving from peers. */
+  arrivals?: ArrivalOptions
 }
 
 export class Namespaces implements SyncHost {
@@ -81,6 +84,7 @@ export class Namespaces implements SyncHost {
         requireAdmin: (what) => this.membership.requireAdmin(this.registry.byId(id)!, what),
       }),
       log,
+      opts.arrivals,
     )
     this.membership = new Membership(this.registry, identity, store.meta, log)
     this.invitations = new Invitations(this.registry, this.membership, identity, store.meta)
@@ -267,6 +271,11 @@ export class Namespaces implements SyncHost {
   /** Peers this node dials at start-up. */
   peers(): PeerRecord[] {
     return this.knownPeers.list()
+  }
+
+  /** The binary versions of a namespace still arriving (served-versions.ts). */
+  transfers(ref: string): InFlight[] {
+    return this.registry.resolve(ref).served.inFlight()
   }
 
   missingBlobs(ns: string): string[] {

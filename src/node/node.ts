@@ -9,7 +9,7 @@ import { treeEventSource } from '../events/tree-events.js'
 import { RootHandler } from '../handlers/root.js'
 import { SyncTargets } from '../mirror/targets.js'
 import { Identity, type Signer } from '../net/trust/identity.js'
-import type { ConnectedPeerView } from '../api/wire.js'
+import type { ConnectedPeerView, TransferView } from '../api/wire.js'
 import type { NamespaceSyncView } from '../net/peers/views.js'
 import { SyncNode, type SyncOptions } from '../net/sync-node.js'
 import { ClientEndpoint } from '../net/yws/endpoint.js'
@@ -19,6 +19,7 @@ import type { Handler } from '../vfs/handler.js'
 import { MountTable } from '../vfs/mount-table.js'
 import { clientRoomHost } from './client-rooms.js'
 import { Namespaces } from './namespaces.js'
+import { transferViews } from './transfers.js'
 
 /** Where the port peers reached this node at last time is remembered. */
 const LISTEN_PORT_KEY = ['listen-port']
@@ -29,6 +30,8 @@ export interface NodeOptions {
   listen: { host: string; port: number | undefined }
   sync: Omit<SyncOptions, 'listenHost' | 'listenPort'>
   log: Logger
+  /** How long a read of a binary's first version waits with no chunk arriving (default 60 s). */
+  fetchTimeoutMs?: number
 }
 
 /** The node's part of the status document. */
@@ -37,7 +40,7 @@ export interface NodeStatus {
   url: string
   urls: string[]
   connectedPeers: ConnectedPeerView[]
-  namespaces: Array<NamespaceSyncView & { alias: string | null }>
+  namespaces: Array<NamespaceSyncView & { alias: string | null; transfers: TransferView[] }>
 }
 
 export class Node {
@@ -68,6 +71,10 @@ export class Node {
     this.table = new MountTable(new RootHandler(async (alias) => void this.namespaces.create({ alias })))
     this.namespaces = new Namespaces(store, this.table, dataDir, identity, log.child('ns'), {
       beforeDelete: (info) => this.targets.checkDeletable(info.id),
+      arrivals: {
+        ...(opts.fetchTimeoutMs !== undefined && { waitMs: opts.fetchTimeoutMs }),
+        expectedFrom: (hashes) => this.sync.askedFor(hashes).map((s) => (s.connected ? s.peer : `${s.peer} (not connected)`)),
+      },
     })
     const port = opts.listen.port ?? store.meta.getMeta<number>(LISTEN_PORT_KEY) ?? 0
     this.sync = new SyncNode(this.namespaces, { ...opts.sync, listenHost: opts.listen.host, listenPort: port }, log.child('sync'), {
@@ -144,7 +151,13 @@ export class Node {
       url: this.sync.url,
       urls: s.urls,
       connectedPeers: s.connectedPeers,
-      namespaces: s.namespaces.map(({ id, ...rest }) => ({ id, alias: aliases.get(id) ?? null, ...rest })),
+      namespaces: s.namespaces.map(({ id, ...rest }) => ({
+        id,
+        alias: aliases.get(id) ?? null,
+        ...rest,
+        // A namespace still joining has nothing arriving that it could show.
+        transfers: aliases.has(id) ? transferViews(this.namespaces.transfers(id), (hashes) => this.sync.askedFor(hashes)) : [],
+      })),
     }
   }
 

@@ -7,6 +7,7 @@ import path from 'node:path'
 import type { NamespaceInfo } from '../model/namespace-info.js'
 import { ReplicatedHandler, type NamespaceHooks } from '../namespace/handler.js'
 import { LocalArea } from '../namespace/local-area.js'
+import { ServedVersions, type ArrivalOptions } from '../namespace/served-versions.js'
 import { NamespaceReplica, type ReplicaStore } from '../replica/replica.js'
 import type { MetaStore } from '../store/meta-store.js'
 import type { Logger } from '../util/log.js'
@@ -24,6 +25,8 @@ export const pathOf = (info: NamespaceInfo): string => info.path ?? info.alias
 export interface HeldNamespace {
   replica: NamespaceReplica
   handler: ReplicatedHandler
+  /** Which version of each binary its handler serves, and what is still arriving. */
+  served: ServedVersions
   /** Its ignored, node-local files. */
   local: LocalArea
   mountPath: string
@@ -49,6 +52,8 @@ export class NamespaceRegistry {
     /** What the handler of namespace `id` may ask of the node (delete it, check admin). */
     private readonly hooksFor: (id: string) => NamespaceHooks,
     private readonly log: Logger,
+    /** How reads wait for binaries still arriving from peers. */
+    private readonly arrivals: ArrivalOptions = {},
   ) {}
 
   /** Hold every namespace remembered in the store. */
@@ -156,9 +161,10 @@ export class NamespaceRegistry {
     const info = replica.info
     const mountPath = `/${pathOf(info)}`
     const local = new LocalArea(path.join(this.dataDir, 'local', info.id))
-    const handler = new ReplicatedHandler(replica, this.hooksFor(info.id), local)
+    const served = new ServedVersions(replica, this.arrivals)
+    const handler = new ReplicatedHandler(replica, { ...this.hooksFor(info.id), served }, local)
     this.table.mount(mountPath, handler)
-    const held = { replica, handler, local, mountPath }
+    const held = { replica, handler, served, local, mountPath }
     this.mounted.set(info.id, held)
     this.mountedOne.emit(held)
   }

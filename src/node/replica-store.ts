@@ -1,4 +1,5 @@
-// The local store as a replica sees it: its docs, its blobs and an atomic batch.
+// The local store as a replica sees it: its docs, its blobs, its node-local bookkeeping (under
+// ['replica', ...] in the meta store) and an atomic batch.
 
 import type { ReplicaStore } from '../replica/replica.js'
 import type { LocalStore } from '../store/local-store.js'
@@ -16,6 +17,10 @@ export function replicaStoreOf(store: LocalStore, writer?: string): ReplicaStore
     listDocs: (prefix) => store.docs.listDocs(prefix),
     putBlob: (b) => store.blobs.putBlob(b),
     getBlob: (h) => store.blobs.getBlob(h),
+    hasBlob: (h) => store.blobs.hasBlob(h),
+    getLocal: (key) => store.meta.getMeta(['replica', ...key]),
+    setLocal: (key, value) =>
+      void (value === undefined ? store.meta.deleteMeta(['replica', ...key]) : store.meta.setMeta(['replica', ...key], value)),
     atomically: (fn) => store.adapter.transaction(fn),
   }
 }

@@ -23,12 +23,23 @@ export interface ReplicaStore {
   listDocs(prefix: DocId): readonly DocId[]
   putBlob(bytes: Uint8Array): string
   getBlob(hash: string): Uint8Array | undefined
+  /** Whether the blob is stored, without loading (and hash-checking) its bytes. */
+  hasBlob(hash: string): boolean
+  /** This node's own bookkeeping of the namespace (never replicated), as a JSON value. */
+  getLocal(key: DocId): unknown
+  /** `undefined` removes the value. */
+  setLocal(key: DocId, value: unknown): void
   /** Run `fn` so that all its appends commit together, or none does. */
   atomically<T>(fn: () => T): T
 }
 
 export function treeDocId(namespaceId: string): DocId {
   return ['tree', namespaceId]
+}
+
+/** Where this node keeps which version of each binary resource it serves (namespace/served-versions.ts). */
+export function servedVersionsKey(namespaceId: string): DocId {
+  return ['served', namespaceId]
 }
 
 /** Every text doc of a namespace starts with this prefix. */
@@ -271,6 +282,7 @@ export class NamespaceReplica {
     this.docState.tree.destroy()
     this.docState.doc.destroy()
     this.store.deleteDoc(treeDocId(this.id))
+    this.store.setLocal(servedVersionsKey(this.id), undefined)
   }
 
   private reload(): void {

@@ -82,6 +82,9 @@ test('every client method against running daemons', { timeout: TEST_TIMEOUT }, (
       what: 'A to see B connected',
       timeoutMs: SYNC_MS,
     })
+    // team holds no binary, so nothing is in flight (binary-visibility.test.ts watches real transfers).
+    assert.deepEqual(await b.getTransfers('team'), [])
+    await rejectsCode(b.getTransfers('nowhere'), 'ENOENT', { type: MeshfsError })
 
     // Events and notify: B subscribes; A notifies B and changes the namespace.
     const events = await b.subscribeNamespace('team')
