@@ -6,7 +6,7 @@
 
 import path from 'node:path'
 import { defaultDataDir } from '../api/socket.js'
-import { longestWithin, runningNodes, type RunningNode } from '../client/mounts.js'
+import { longestWithin, meshfsMountpoints, nodesAt, type RunningNode } from '../client/mounts.js'
 import { runningDaemonPid } from '../daemon/data-dir.js'
 import { UsageError } from './usage-error.js'
 
@@ -36,14 +36,13 @@ export async function chooseNode(flag: string | undefined): Promise<NodeChoice> 
   if (flag !== undefined || env !== undefined)
     return decide({ flag, env, cwd: undefined, defaultDir: '', defaultRunning: false, running: [] })
   const defaultDir = defaultDataDir()
-  return decide({
-    flag,
-    env,
-    cwd: currentDir(),
-    defaultDir,
-    defaultRunning: runningDaemonPid(defaultDir) !== undefined,
-    running: await runningNodes(),
-  })
+  const defaultRunning = runningDaemonPid(defaultDir) !== undefined
+  const cwd = currentDir()
+  const mountpoints = await meshfsMountpoints()
+  const inside = cwd === undefined ? undefined : longestWithin(mountpoints, cwd)
+  // Only the mounts the choice depends on are asked: a hung one elsewhere must not hold this up.
+  const ask = inside !== undefined ? [inside] : defaultRunning ? [] : mountpoints
+  return decide({ flag, env, cwd, defaultDir, defaultRunning, running: await nodesAt(ask) })
 }
 
 export function decide(s: Situation): NodeChoice {

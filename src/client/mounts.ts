@@ -33,12 +33,16 @@ export interface RunningNode {
 /** How long a mount's status may take; a hung daemon must not hang the caller with it. */
 const STATUS_WAIT_MS = 2_000
 
+/** Where meshfs is mounted on this machine, from the kernel's mount table (nothing is asked). */
+export async function meshfsMountpoints(): Promise<string[]> {
+  return (await readMounts()).filter((m) => m.type === MESHFS_MOUNT_TYPE).map((m) => m.mountpoint)
+}
+
 /**
- * The meshfs mounts this user can use, each with its daemon's data directory from its status
- * document. Dead mounts (a crashed daemon) and other users' mounts (EACCES) are left out.
+ * The daemons serving the meshfs mounts at `mountpoints`, each with its data directory from its
+ * status document. Dead mounts (a crashed daemon) and other users' mounts (EACCES) are left out.
  */
-export async function runningNodes(): Promise<RunningNode[]> {
-  const mountpoints = (await readMounts()).filter((m) => m.type === MESHFS_MOUNT_TYPE).map((m) => m.mountpoint)
+export async function nodesAt(mountpoints: string[]): Promise<RunningNode[]> {
   const nodes = await Promise.all(mountpoints.map((m) => statusWithin(m, STATUS_WAIT_MS)))
   return nodes.filter((n): n is RunningNode => n !== null)
 }

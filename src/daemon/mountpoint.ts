@@ -16,7 +16,6 @@ export interface PreparedMountpoint {
 }
 
 export async function prepareMountpoint(mountpoint: string, mkdir: boolean, note: (m: string) => void): Promise<PreparedMountpoint> {
-  const nothing = { undo() {} }
   if (await isDeadMount(mountpoint)) {
     note(`${mountpoint} was left dead by a crashed daemon (Transport endpoint is not connected): detaching it`)
     await lazyUnmount(mountpoint)
@@ -38,7 +37,7 @@ export async function prepareMountpoint(mountpoint: string, mkdir: boolean, note
     throw new MountpointError(
       `mount: mountpoint ${mountpoint} is not empty (meshfs mounts on an empty directory: move its contents away, or pick another)`,
     )
-  return nothing
+  return { undo() {} }
 }
 
 /** Remove `mountpoint` and its parents up to `first`, the topmost directory mkdir made. */
