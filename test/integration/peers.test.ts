@@ -182,11 +182,11 @@ describe('peers: gossip, health, status and notify', () => {
         assert.deepEqual(file.namespaces.map((n) => n.alias).sort(), ['solo', 'team'])
 
         const text = await cli(['status', '--data', a.data])
-        assert.match(text, new RegExp(`^node\\s+${s.nodeId.replace(/-/g, '\\-')}$`, 'm'))
+        assert.match(text, new RegExp(`^node\\s+${s.nodeId.replace(/-/g, '\\.')}$`, 'm'))
         assert.match(text, new RegExp(`^url\\s+${s.url}$`, 'm'))
         assert.match(text, /^uptime\s+(\d+[dhm] )*\d+s$/m)
         assert.match(text, /^peers\s+1 connected$/m)
-        assert.match(text, new RegExp(`^${sb.nodeId.replace(/-/g, '\\-')}\\s+(in|out)\\s+\\S+\\s+team$`, 'm'))
+        assert.match(text, new RegExp(`^${sb.nodeId.replace(/-/g, '\\.')}\\s+(in|out)\\s+\\S+\\s+team$`, 'm'))
         assert.match(text, new RegExp(`^team\\s+${team.id}\\s+1\\s+1\\s+\\d{4}-\\d\\d-\\d\\dT\\S+\\s+0$`, 'm'))
         assert.match(text, new RegExp(`^solo\\s+${solo.id}\\s+0\\s+0\\s+-\\s+0$`, 'm'))
 
