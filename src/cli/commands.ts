@@ -11,6 +11,7 @@ import { MountpointError, prepareMountpoint } from '../daemon/mountpoint.js'
 import { syncOptionsWith } from '../daemon/peer-limits.js'
 import { createLogger, type LogLevel } from '../util/log.js'
 import { command } from './command.js'
+import { DATA_ENV } from './node-choice.js'
 import { UsageError } from './usage-error.js'
 
 const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error']
@@ -62,12 +63,15 @@ export const MOUNT = command({
     if (!LEVELS.includes(level)) throw new UsageError(`--log-level: expected one of ${LEVELS.join(', ')}`)
     const log = createLogger(level)
 
+    const dataDir = path.resolve(values.data ?? (process.env[DATA_ENV] || defaultDataDir()))
     let daemon: Daemon
+    const prepared = await prepareMountpoint(mountpoint, values.mkdir ?? false, log.info).catch((err: unknown) => {
+      throw err instanceof MountpointError ? new UsageError(err.message) : err
+    })
     try {
-      await prepareMountpoint(mountpoint, values.mkdir ?? false, log.info)
       daemon = await Daemon.start({
         mountpoint,
-        dataDir: values.data ?? defaultDataDir(),
+        dataDir,
         handlers,
         opTimeoutMs: timeoutSec * 1000,
         fetchTimeoutMs: fetchTimeoutSec * 1000,
@@ -78,7 +82,8 @@ export const MOUNT = command({
         log,
       })
     } catch (err) {
-      if (err instanceof SpecError || err instanceof MountpointError) throw new UsageError(err.message)
+      prepared.undo()
+      if (err instanceof SpecError) throw new UsageError(err.message)
       throw err
     }
 
@@ -88,7 +93,7 @@ export const MOUNT = command({
         `${JSON.stringify({
           mountpoint: daemon.mount.mountpoint,
           pid: process.pid,
-          dataDir: path.resolve(values.data ?? defaultDataDir()),
+          dataDir,
           url: daemon.sync.url,
         })}\n`,
       )
@@ -101,9 +106,18 @@ export const MOUNT = command({
     return new Promise<number>((resolve) => {
       let stopping = false
       const stop = (signal: string) => {
+        // A second signal (a wrapper forwarding the terminal's, or an impatient user) must not
+        // leave a dead mount behind: detach it now rather than wait for the clean stop.
         if (stopping) {
-          log.warn(`${signal} again: exiting without a clean unmount`)
-          process.exit(1)
+          log.warn(`${signal} again: detaching the mount and exiting before the node has stopped cleanly`)
+          daemon.detach().then(
+            () => process.exit(1),
+            (err: Error) => {
+              log.error(err.message)
+              process.exit(1)
+            },
+          )
+          return
         }
         stopping = true
         log.info(`${signal}: unmounting`)

@@ -1,20 +1,25 @@
-// What every control command of the CLI shares: the `--data`/`--json` options, the client of the
-// daemon they name, output as a table or as JSON, and which daemon errors mean "your arguments
-// are wrong" (exit 2).
+// What every control command of the CLI shares: the `--data`/`--json`/`--verbose` options, the
+// client of the node they choose, output as a table or as JSON, and which daemon errors mean
+// "your arguments are wrong" (exit 2).
 
 import { USAGE_ERROR_CODES } from '../api/errors.js'
-import { defaultDataDir } from '../api/socket.js'
 import { connect, type MeshfsClient } from '../client/client.js'
 import { MeshfsError } from '../client/transport.js'
+import { writeTo } from '../util/stdio.js'
+import { chooseNode } from './node-choice.js'
 import { UsageError } from './usage-error.js'
 
 export const COMMON = {
   data: { type: 'string' },
   json: { type: 'boolean' },
+  verbose: { type: 'boolean' },
 } as const
 
-export function client(data: string | undefined): MeshfsClient {
-  return connect({ dataDir: data ?? defaultDataDir() })
+/** The client of the node the command talks to (node-choice.ts); `--verbose` says which and why. */
+export async function client(values: { data?: string | undefined; verbose?: boolean | undefined }): Promise<MeshfsClient> {
+  const { dataDir, why } = await chooseNode(values.data)
+  if (values.verbose) writeTo(process.stderr, `meshfs: the node with data directory ${dataDir}: ${why}\n`)
+  return connect({ dataDir })
 }
 
 export function print(json: boolean | undefined, value: unknown, human: () => string): void {
@@ -28,10 +33,17 @@ export function table(rows: string[][]): string {
   return `${rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n')}\n`
 }
 
-/** Daemon errors that mean "your arguments are wrong" exit 2, like local argument errors. */
-export async function run<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Ask the node the command talks to. Daemon errors that mean "your arguments are wrong" exit 2,
+ * like local argument errors.
+ */
+export async function run<T>(
+  values: { data?: string | undefined; verbose?: boolean | undefined },
+  fn: (c: MeshfsClient) => Promise<T>,
+): Promise<T> {
+  const c = await client(values)
   try {
-    return await fn()
+    return await fn(c)
   } catch (err) {
     if (err instanceof MeshfsError && USAGE_ERROR_CODES.includes(err.code)) throw new UsageError(err.message)
     throw err

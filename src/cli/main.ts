@@ -2,6 +2,7 @@
 // The `meshfs` command. Exit codes: 0 success, 1 the operation failed, 2 bad arguments.
 
 import { MeshfsError } from '../client/transport.js'
+import { tolerateLostReaders, writeTo } from '../util/stdio.js'
 import { VERSION } from '../version.js'
 import { runCommand, subcommands, type Command } from './command.js'
 import { MOUNT, UNMOUNT, WHICH } from './commands.js'
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0
   }
   if (name === '-V' || name === '--version') {
-    process.stdout.write(`meshfs ${VERSION}\n`)
+    process.stdout.write(rest.includes('--json') ? `${JSON.stringify({ name: 'meshfs', version: VERSION })}\n` : `meshfs ${VERSION}\n`)
     return 0
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
@@ -55,6 +56,7 @@ function codeOf(err: unknown): string {
   return typeof code === 'string' ? code : 'EIO'
 }
 
+tolerateLostReaders()
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
@@ -63,8 +65,8 @@ main(process.argv.slice(2)).then(
     const usage = err instanceof UsageError
     // With --json the error is machine-readable too.
     if (process.argv.includes('--json'))
-      process.stderr.write(`${JSON.stringify({ error: { code: codeOf(err), message: (err as Error).message } })}\n`)
-    else process.stderr.write(`meshfs: ${(err as Error).message}\n`)
+      writeTo(process.stderr, `${JSON.stringify({ error: { code: codeOf(err), message: (err as Error).message } })}\n`)
+    else writeTo(process.stderr, `meshfs: ${(err as Error).message}\n`)
     process.exitCode = usage ? 2 : 1
   },
 )

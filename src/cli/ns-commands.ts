@@ -3,9 +3,10 @@
 // answer as JSON.
 
 import type { GroupInfo, MemberRecord, NamespaceInfo, UpgradePolicy } from '../api/wire.js'
-import type { InvitationOptions } from '../client/client.js'
+import type { InvitationOptions, MeshfsClient } from '../client/client.js'
 import { command, type Command } from './command.js'
-import { client, COMMON, print, readStdin, run, table, wholeNumber } from './common.js'
+import { COMMON, print, readStdin, run, table, wholeNumber } from './common.js'
+import { PrefixError, resolveKey, showKey } from './keys.js'
 import { UsageError } from './usage-error.js'
 
 function describeNamespace(n: NamespaceInfo): string {
@@ -25,7 +26,7 @@ const iso = (ms: number) => new Date(ms).toISOString()
 function memberRows(members: MemberRecord[]): string {
   return table([
     ['KEY', 'ROLE', 'JOINED', 'LEFT'],
-    ...members.map((m) => [m.publicKey, m.role, iso(m.joinedMs), m.leftMs === undefined ? '-' : iso(m.leftMs)]),
+    ...members.map((m) => [showKey(m.publicKey), m.role, iso(m.joinedMs), m.leftMs === undefined ? '-' : iso(m.leftMs)]),
   ])
 }
 
@@ -43,7 +44,7 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
       const opts: { alias: string; upgradePolicy?: UpgradePolicy; description?: string } = { alias: alias! }
       if (values['upgrade-policy'] !== undefined) opts.upgradePolicy = values['upgrade-policy'] as UpgradePolicy
       if (values.description !== undefined) opts.description = values.description
-      const info = await run(() => client(values.data).createNamespace(values.app ?? 'files', opts))
+      const info = await run(values, (c) => c.createNamespace(values.app ?? 'files', opts))
       print(values.json, info, () => `created namespace ${info.alias} (${info.id})\n`)
       return 0
     },
@@ -52,8 +53,7 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     options: { ...COMMON, app: { type: 'string' } } as const,
     args: [],
     async run(values) {
-      const c = client(values.data)
-      const list = await run(() => (values.app === undefined ? c.listNamespaces() : c.listNamespacesForApplication(values.app)))
+      const list = await run(values, (c) => (values.app === undefined ? c.listNamespaces() : c.listNamespacesForApplication(values.app!)))
       print(values.json, list, () =>
         table([['ID', 'PATH', 'APPLICATION', 'POLICY'], ...list.map((n) => [n.id, n.path ?? n.alias, n.application, n.upgradePolicy])]),
       )
@@ -64,7 +64,7 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     options: COMMON,
     args: ['NS'],
     async run(values, [ns]) {
-      const info = await run(() => client(values.data).getNamespace(ns!))
+      const info = await run(values, (c) => c.getNamespace(ns!))
       print(values.json, info, () => describeNamespace(info))
       return 0
     },
@@ -73,7 +73,7 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     options: FORCE,
     args: ['NS'],
     async run(values, [ns]) {
-      const info = await run(() => client(values.data).deleteNamespace(ns!, { force: values.force ?? false }))
+      const info = await run(values, (c) => c.deleteNamespace(ns!, { force: values.force ?? false }))
       print(values.json, info, () => `deleted namespace ${info.alias} (${info.id}) from this node; this cannot be undone\n`)
       return 0
     },
@@ -82,14 +82,14 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     options: COMMON,
     args: ['NS'],
     async run(values, [ns]) {
-      const id = await run(() => client(values.data).getNamespaceIdentity(ns!))
+      const id = await run(values, (c) => c.getNamespaceIdentity(ns!))
       print(
         values.json,
         id,
         () =>
           `${[
             `namespace:  ${id.path} (${id.namespace})`,
-            `public key: ${id.publicKey}`,
+            `public key: ${showKey(id.publicKey)}`,
             `role:       ${id.role ?? 'none (not in the member list yet)'}`,
             `joined:     ${id.joinedMs === null ? '-' : iso(id.joinedMs)}`,
           ].join('\n')}\n`,
@@ -101,7 +101,7 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     options: COMMON,
     args: ['NS'],
     async run(values, [ns]) {
-      const members = await run(() => client(values.data).listMembers(ns!))
+      const members = await run(values, (c) => c.listMembers(ns!))
       print(values.json, members, () => memberRows(members))
       return 0
     },
@@ -111,8 +111,8 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     args: ['NS', 'MEMBER_KEY', 'ROLE'],
     async run(values, [ns, key, role]) {
       if (role !== 'admin' && role !== 'member') throw new UsageError(`ns grant: ROLE is admin or member, not '${role}'`)
-      const m = await run(() => client(values.data).grantRole(ns!, key!, role))
-      print(values.json, m, () => `${m.publicKey} is now ${m.role} of ${ns}\n`)
+      const m = await run(values, async (c) => c.grantRole(ns!, await memberKey(c, ns!, key!), role))
+      print(values.json, m, () => `${showKey(m.publicKey)} is now ${m.role} of ${ns}\n`)
       return 0
     },
   }),
@@ -120,7 +120,7 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     options: FORCE,
     args: ['NS'],
     async run(values, [ns]) {
-      const r = await run(() => client(values.data).leaveNamespace(ns!, { force: values.force ?? false }))
+      const r = await run(values, (c) => c.leaveNamespace(ns!, { force: values.force ?? false }))
       const heard = r.peers === 0 ? 'no peer was connected to hear of it' : `${r.acknowledged} of ${r.peers} connected peers acknowledged`
       const nested = r.left.length > 1 ? ` and ${r.left.length - 1} nested namespace(s)` : ''
       print(values.json, r, () => `left namespace ${r.path ?? r.alias} (${r.id})${nested}; ${heard}\n`)
@@ -133,24 +133,36 @@ export const NS_COMMANDS: Record<string, Command<any>> = {
     async run(values, [ns]) {
       const opts: { expires?: string; readOnly?: boolean } = { readOnly: values['read-only'] ?? false }
       if (values.expires !== undefined) opts.expires = values.expires
-      const t = await run(() => client(values.data).createClientToken(ns!, opts))
+      const t = await run(values, (c) => c.createClientToken(ns!, opts))
       print(values.json, t, () => `${t.token}\n`)
       return 0
     },
   }),
 }
 
+/** The full key of the current member of `ns` that `given` names (keys.ts has the rules). */
+async function memberKey(c: MeshfsClient, ns: string, given: string): Promise<string> {
+  const current = (await c.listMembers(ns)).filter((m) => m.leftMs === undefined).map((m) => m.publicKey)
+  try {
+    // Nothing matched: the daemon says so, in its words.
+    return resolveKey(given, current, 'members') ?? given
+  } catch (err) {
+    if (err instanceof PrefixError) throw new UsageError(`ns grant: ${err.message} (see: meshfs ns members ${ns})`)
+    throw err
+  }
+}
+
 /** A group verb: `args` are its positionals after NS, `call` asks the daemon. */
 function groupCommand<T extends GroupInfo | GroupInfo[]>(
   args: string[],
-  call: (c: ReturnType<typeof client>, ns: string, rest: string[]) => Promise<T>,
+  call: (c: MeshfsClient, ns: string, rest: string[]) => Promise<T>,
   human: (answer: T) => string,
 ): Command<typeof COMMON> {
   return command({
     options: COMMON,
     args: ['NS', ...args],
     async run(values, [ns, ...rest]) {
-      const answer = await run(() => call(client(values.data), ns!, rest))
+      const answer = await run(values, (c) => call(c, ns!, rest))
       print(values.json, answer, () => human(answer))
       return 0
     },
@@ -187,7 +199,7 @@ export const INVITE = command({
     if (values.expires !== undefined) opts.expires = values.expires
     if (values['expires-at'] !== undefined) opts.expiresAtMs = wholeNumber(values['expires-at'], '--expires-at')
     if (values.uses !== undefined) opts.uses = wholeNumber(values.uses, '--uses')
-    const token = await run(() => client(values.data).createNamespaceInvitation(ns!, opts))
+    const token = await run(values, (c) => c.createNamespaceInvitation(ns!, opts))
     print(values.json, { token }, () => `${token}\n`)
     return 0
   },
@@ -198,7 +210,7 @@ export const JOIN = command({
   args: ['TOKEN'],
   async run(values, [given]) {
     const token = given === '-' ? (await readStdin()).trim() : given!
-    const info = await run(() => client(values.data).joinNamespace(token))
+    const info = await run(values, (c) => c.joinNamespace(token))
     print(values.json, info, () =>
       'pending' in info
         ? `joined namespace ${info.id}; it appears once its first sync arrives\n`

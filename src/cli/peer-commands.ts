@@ -4,7 +4,8 @@
 import type { NodeStatus, PeerView } from '../api/wire.js'
 import { MAX_NOTIFY_BYTES } from '../api/verbs.js'
 import { command } from './command.js'
-import { client, COMMON, print, readStdin, run, table } from './common.js'
+import { COMMON, print, readStdin, run, table } from './common.js'
+import { readKey, showKey } from './keys.js'
 import { UsageError } from './usage-error.js'
 
 function duration(seconds: number): string {
@@ -20,7 +21,7 @@ const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOStrin
 function describeStatus(s: NodeStatus): string {
   const aliases = new Map(s.namespaces.map((n) => [n.id, n.alias ?? n.id]))
   let out = table([
-    ['node', s.nodeId],
+    ['node', showKey(s.nodeId)],
     ['url', s.urls.join(' ') || '-'],
     ['uptime', duration(s.uptimeSeconds)],
     ['pid', String(s.pid)],
@@ -33,7 +34,7 @@ function describeStatus(s: NodeStatus): string {
       table([
         ['PEER', 'DIRECTION', 'URL', 'NAMESPACES'],
         ...s.connectedPeers.map((p) => [
-          p.key,
+          showKey(p.key),
           p.direction,
           p.urls.join(' ') || '-',
           p.namespaces.map((n) => aliases.get(n) ?? n).join(',') || '-',
@@ -78,7 +79,7 @@ function describePeers(peers: PeerView[]): string {
   return table([
     ['PEER', 'CONNECTED', 'URL', 'LAST SEEN', 'FAILURES', 'UNRESPONSIVE SINCE', 'INFO EXPIRES'],
     ...peers.map((p) => [
-      p.key,
+      showKey(p.key),
       p.connected ? 'yes' : 'no',
       p.urls.join(' ') || '-',
       when(p.lastSeenMs),
@@ -93,7 +94,7 @@ export const STATUS = command({
   options: COMMON,
   args: [],
   async run(values) {
-    const s = await run(() => client(values.data).status())
+    const s = await run(values, (c) => c.status())
     print(values.json, s, () => describeStatus(s))
     return 0
   },
@@ -103,7 +104,7 @@ export const PEERS = command({
   options: COMMON,
   args: ['NS'],
   async run(values, [ns]) {
-    const peers = await run(() => client(values.data).getPeers(ns!))
+    const peers = await run(values, (c) => c.getPeers(ns!))
     print(values.json, peers, () => describePeers(peers))
     return 0
   },
@@ -117,11 +118,11 @@ export const NOTIFY = command({
     const data = given === '-' ? await readStdin() : given!
     if (Buffer.byteLength(data) > MAX_NOTIFY_BYTES)
       throw new UsageError(`notify: DATA is ${Buffer.byteLength(data)} bytes; at most ${MAX_NOTIFY_BYTES} may be sent`)
-    const key = await run(() => client(values.data).notify(ns!, peer!, data))
+    const key = await run(values, (c) => c.notify(ns!, readKey(peer!), data))
     print(
       values.json,
       { peer: key, bytes: Buffer.byteLength(data) },
-      () => `sent ${Buffer.byteLength(data)} bytes to ${key}
+      () => `sent ${Buffer.byteLength(data)} bytes to ${showKey(key)}
 `,
     )
     return 0

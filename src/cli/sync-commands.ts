@@ -5,7 +5,7 @@
 import type { SyncConfiguration, SyncType } from '../api/wire.js'
 import type { EnableSyncTargetOptions } from '../client/client.js'
 import { command, need, type Command } from './command.js'
-import { client, COMMON, print, run, table } from './common.js'
+import { COMMON, print, run, table } from './common.js'
 import { UsageError } from './usage-error.js'
 
 /** Every subcommand parses all the flags, so one that does not apply is named as such. */
@@ -39,7 +39,10 @@ function syncCommand(
   sub: string,
   args: string[],
   inapplicable: Flag[],
-  change: (values: Partial<Record<Flag | 'data', string>>, positionals: string[]) => Promise<{ config: SyncConfiguration; done: string }>,
+  change: (
+    values: Partial<Record<Flag | 'data', string>> & { verbose?: boolean },
+    positionals: string[],
+  ) => Promise<{ config: SyncConfiguration; done: string }>,
 ): Command<typeof OPTIONS> {
   return command({
     options: OPTIONS,
@@ -55,7 +58,7 @@ function syncCommand(
 
 export const SYNC_COMMANDS: Record<string, Command<any>> = {
   list: syncCommand('list', ['NS'], ['type', 'target-namespace', 'group'], async (values, [ns]) => ({
-    config: await run(() => client(values.data).getSyncConfiguration(ns!)),
+    config: await run(values, (c) => c.getSyncConfiguration(ns!)),
     done: '',
   })),
   enable: syncCommand('enable', ['NS', 'TARGET_URL'], [], async (values, [ns, url]) => {
@@ -65,7 +68,7 @@ export const SYNC_COMMANDS: Record<string, Command<any>> = {
     const opts: EnableSyncTargetOptions = {}
     if (values['target-namespace'] !== undefined) opts.targetNamespace = values['target-namespace']
     if (values.group !== undefined) opts.group = values.group
-    const config = await run(() => client(values.data).enableSyncTarget(ns!, url!, values.type as SyncType, opts))
+    const config = await run(values, (c) => c.enableSyncTarget(ns!, url!, values.type as SyncType, opts))
     const done =
       values.group === undefined
         ? `namespace ${config.namespace} syncs into ${opts.targetNamespace ?? config.namespace} at ${url} (${values.type})\n`
@@ -73,8 +76,8 @@ export const SYNC_COMMANDS: Record<string, Command<any>> = {
     return { config, done }
   }),
   disable: syncCommand('disable', ['NS', 'TARGET_URL', 'NAME'], ['type', 'target-namespace'], async (values, [ns, url, name]) => {
-    const config = await run(() =>
-      client(values.data).disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }),
+    const config = await run(values, (c) =>
+      c.disableSyncTarget(ns!, url!, name!, values.group === undefined ? {} : { group: values.group }),
     )
     const done =
       values.group === undefined

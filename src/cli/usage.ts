@@ -21,17 +21,29 @@ Options:
   -V, --version        print the version
   --json               (every command) machine-readable output on stdout; errors as
                        {"error": {"code", "message"}} on stderr
+  --data DIR           (every node command) the node to talk to, by its data directory
+  --verbose            (every node command) say which node was chosen, and why
+
+Which node a command talks to: --data DIR, else $MESHFS_DATA, else the meshfs mount that
+contains the current directory, else the default data directory ($XDG_DATA_HOME/meshfs or
+~/.local/share/meshfs) if its daemon runs, else the only daemon running. Several running and
+nothing to choose by: the command is refused with the list.
+
+Node keys are printed with '.' in place of '-' (so none starts with '-'); either form, or its
+first 6+ characters, is accepted. '--' ends the options: meshfs ns grant team -- KEY admin.
 
 Exit codes: 0 success, 1 the operation failed, 2 bad arguments.
 `,
   mount: `Usage: meshfs mount MOUNTPOINT [options]
 
 Starts the node in the foreground and mounts its tree at MOUNTPOINT (an existing, empty
-directory). Ctrl-C or SIGTERM unmounts cleanly. A mountpoint left dead by a crashed daemon
-("Transport endpoint is not connected") is recovered.
+directory). Ctrl-C or SIGTERM unmounts cleanly; a second signal detaches the mount at once and
+exits. A mountpoint left dead by a crashed daemon ("Transport endpoint is not connected") is
+recovered.
 
 Options:
-  --data DIR               the node's data directory (default: $XDG_DATA_HOME/meshfs or ~/.local/share/meshfs)
+  --data DIR               the node's data directory (default: $MESHFS_DATA, else $XDG_DATA_HOME/meshfs
+                           or ~/.local/share/meshfs)
   --handler /PATH=KIND[:ARG]
                            mount a handler at /PATH inside the tree; may repeat. Kinds:
                              memory          an in-memory area (not replicated, not persistent)
@@ -39,7 +51,7 @@ Options:
                              time            read-only clock files (Fan's TimeNamespace)
                              module:FILE[?ARG]  a JavaScript module whose default export is a handler
   --listen HOST[:PORT]     where peers reach this node (default 127.0.0.1, on the port used last
-                           time, else a free one; .meshfs/status shows the URL)
+                           time if it is free, else a free one; .meshfs/status shows the URL)
   --max-frame-bytes N      close a peer connection that sends a larger frame (default 16 MiB)
   --max-connections-per-peer N  (default 4)
   --max-blob-rate BYTES    serve binary chunks to each peer connection at most this fast, per second
@@ -48,7 +60,7 @@ Options:
                            chunks; it fails with EIO when none arrived for this long (default 60;
                            keep it below --op-timeout, which answers ETIMEDOUT first)
   --op-timeout SECONDS     answer ETIMEDOUT when one operation takes longer (default 120; 0 = never)
-  --mkdir                  create MOUNTPOINT if it does not exist
+  --mkdir                  create MOUNTPOINT if it does not exist (removed again if the mount fails)
   --allow-other            let other users use the mount (needs user_allow_other in /etc/fuse.conf unless root)
   --log-level LEVEL        debug, info, warn or error (default info)
   --json                   once mounted, print {"mountpoint", "pid", "dataDir", "url"} on stdout
@@ -65,8 +77,8 @@ what it serves, and PATH relative to it.
 `,
   ns: `Usage: meshfs ns <subcommand> [--data DIR] [--json]
 
-Namespaces of the running node (the daemon using --data DIR). NS is a namespace id, its path
-(team/design) or its alias.
+Namespaces of the running node (the daemon using --data DIR; without it, see meshfs --help for
+how the node is chosen). NS is a namespace id, its path (team/design) or its alias.
 
   ns create ALIAS [--app ID] [--upgrade-policy automatic|lazy-on-access|coordinated] [--description TEXT]
                        create a namespace, mounted at MOUNT/ALIAS (same as mkdir MOUNT/ALIAS);
@@ -80,7 +92,8 @@ Namespaces of the running node (the daemon using --data DIR). NS is a namespace 
   ns identity NS       this node's identity in NS: public key, role, when it joined
   ns members NS        the members: key, role, joined, left
   ns grant NS MEMBER_KEY admin|member
-                       admins only: set a member's role (MEMBER_KEY: the key, or 6+ first characters)
+                       admins only: set a member's role (MEMBER_KEY: the key as printed or as
+                       stored, or its first 6+ characters)
   ns leave NS [--force]
                        leave NS (and the namespaces nested in it): peers are told, then it is
                        deleted from this node. The last admin must grant admin to another member

@@ -1,5 +1,5 @@
 // Finding the daemon behind a mountpoint, for tools given a path rather than a data directory
-// (`meshfs which`, `meshfs unmount`): the kernel's mount table says which directories are meshfs
+// (`meshfs which`, `meshfs unmount`, and the CLI choosing its node from the current directory): the kernel's mount table says which directories are meshfs
 // mounts, and a mount's status document (api/socket.ts, STATUS_FILE) names its data directory,
 // whose control socket the client then speaks to. Also detaching a mount whose daemon is gone,
 // which no daemon can do.
@@ -22,12 +22,51 @@ export async function connectToMount(mountpoint: string): Promise<MeshfsClient> 
   return new MeshfsClient(status.dataDir)
 }
 
+/** A meshfs mount on this machine, and the data directory of the daemon serving it. */
+export interface RunningNode {
+  mountpoint: string
+  /** Undefined: the mount did not answer in time (its daemon is busy or hung). */
+  dataDir: string | undefined
+  pid: number | undefined
+}
+
+/** How long a mount's status may take; a hung daemon must not hang the caller with it. */
+const STATUS_WAIT_MS = 2_000
+
+/** Where meshfs is mounted on this machine, from the kernel's mount table (nothing is asked). */
+export async function meshfsMountpoints(): Promise<string[]> {
+  return (await readMounts()).filter((m) => m.type === MESHFS_MOUNT_TYPE).map((m) => m.mountpoint)
+}
+
+/**
+ * The daemons serving the meshfs mounts at `mountpoints`, each with its data directory from its
+ * status document. Dead mounts (a crashed daemon) and other users' mounts (EACCES) are left out.
+ */
+export async function nodesAt(mountpoints: string[]): Promise<RunningNode[]> {
+  const nodes = await Promise.all(mountpoints.map((m) => statusWithin(m, STATUS_WAIT_MS)))
+  return nodes.filter((n): n is RunningNode => n !== null)
+}
+
+async function statusWithin(mountpoint: string, ms: number): Promise<RunningNode | null> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ms).unref()))
+  const read = fsp
+    .readFile(path.join(mountpoint, STATUS_FILE), 'utf8')
+    .then((text) => JSON.parse(text) as Pick<NodeStatus, 'dataDir' | 'pid'>)
+    .catch(() => null)
+  const status = await Promise.race([read, late])
+  clearTimeout(timer)
+  if (status === null) return null
+  if (status === 'late') return { mountpoint, dataDir: undefined, pid: undefined }
+  return { mountpoint, dataDir: status.dataDir, pid: status.pid }
+}
+
 /** `p` is `base` or inside it (both absolute and normalised). */
 function isWithin(p: string, base: string): boolean {
   return base === '/' || p === base || p.startsWith(`${base}/`)
 }
 
-function longestWithin(bases: string[], p: string): string | undefined {
+export function longestWithin(bases: string[], p: string): string | undefined {
   return bases.filter((b) => isWithin(p, b)).sort((a, b) => b.length - a.length)[0]
 }
 

@@ -143,6 +143,12 @@ export function controlRoutes(
       } catch (err) {
         throw new ControlError('EINVAL', `bad invitation: ${(err as Error).message}`)
       }
+      // Dialling itself would only fail as "could not reach the inviter".
+      if (token.inviter === ns.identity.publicKey)
+        throw new ControlError(
+          'EINVAL',
+          'this invitation was made by this node: join it from another node (meshfs join TOKEN --data ITS_DATA_DIR)',
+        )
       let nsId: string | undefined
       const failures: string[] = []
       for (const url of token.addrs) {

@@ -9,6 +9,7 @@ import { ControlHandler } from '../handlers/control.js'
 import type { SyncNode } from '../net/sync-node.js'
 import { Node, type NodeOptions } from '../node/node.js'
 import type { Logger } from '../util/log.js'
+import { isMounted, lazyUnmount } from '../util/mounts.js'
 import type { MountTable } from '../vfs/mount-table.js'
 import { Vfs } from '../vfs/vfs.js'
 import { VERSION } from '../version.js'
@@ -49,9 +50,7 @@ export class Daemon {
     const lock = DataDirLock.acquire(opts.dataDir)
     const cleanup: Array<() => void | Promise<void>> = [() => lock.release()]
     try {
-      const node = Node.open(lock.dir, opts)
-      cleanup.unshift(() => node.stop())
-      await node.start()
+      const node = await startNode(lock.dir, opts, (n) => cleanup.unshift(() => n.stop()))
       const startedMs = Date.now()
       const mount = new FuseMount(
         opts.mountpoint,
@@ -101,6 +100,19 @@ export class Daemon {
     }
   }
 
+  /**
+   * The way out when a clean stop cannot be waited for (a second signal): detach the mount
+   * lazily and release the data directory, so neither a dead mount nor a stale pid file stays
+   * behind. The store is left as a crash would leave it, which it survives.
+   */
+  async detach(): Promise<void> {
+    try {
+      if (await isMounted(this.mount.mountpoint)) await lazyUnmount(this.mount.mountpoint)
+    } finally {
+      this.lock.release()
+    }
+  }
+
   private watchHandlers(): void {
     const { table } = this.node
     for (const { path: at } of table.list()) {
@@ -109,6 +121,35 @@ export class Daemon {
       this.unwatch.push(handler.watch((e) => this.log.info(`${handler.kind} ${at}: ${e.type} ${e.kind} ${e.path}`)))
     }
   }
+}
+
+/**
+ * Open and start the node. The port remembered from last time may have been taken since (by
+ * another node or program): rather than refuse to start, take a free one and say so. A port the
+ * user asked for is theirs to change, so that failure stays, with the option to pass.
+ */
+async function startNode(dir: string, opts: DaemonOptions, opened: (n: Node) => void): Promise<Node> {
+  const first = Node.open(dir, opts)
+  opened(first)
+  try {
+    await first.start()
+    return first
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err
+    const { host, port } = opts.listen
+    if (port !== undefined)
+      throw new Error(
+        `${(err as Error).message}: port ${port} is taken; pass --listen ${host}:OTHER_PORT, or --listen ${host} for a free one`,
+      )
+    await first.stop()
+    opts.log.warn(
+      `${(err as Error).message}: the port this node used last time is taken; listening on a free port instead (pass --listen ${host}:PORT to choose one)`,
+    )
+  }
+  const second = Node.open(dir, { ...opts, listen: { host: opts.listen.host, port: 0 } })
+  opened(second)
+  await second.start()
+  return second
 }
 
 /** One document for `.meshfs/status`, `meshfs status` and the client's status(). */

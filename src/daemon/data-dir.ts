@@ -4,6 +4,19 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
+const PID_FILE = 'daemon.pid'
+
+/** The pid of the daemon holding `dir`, if one is alive (tools ask before choosing a node). */
+export function runningDaemonPid(dir: string): number | undefined {
+  let pid: number
+  try {
+    pid = Number.parseInt(readFileSync(path.join(dir, PID_FILE), 'utf8'), 10)
+  } catch {
+    return undefined
+  }
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined
+}
+
 export class DataDirLock {
   private constructor(
     readonly dir: string,
@@ -13,7 +26,7 @@ export class DataDirLock {
   static acquire(dir: string): DataDirLock {
     const abs = path.resolve(dir)
     mkdirSync(abs, { recursive: true, mode: 0o700 })
-    const pidFile = path.join(abs, 'daemon.pid')
+    const pidFile = path.join(abs, PID_FILE)
     try {
       writeFileSync(pidFile, `${process.pid}\n`, { flag: 'wx', mode: 0o600 })
     } catch (err) {

@@ -184,7 +184,11 @@ export class SyncNode {
   async awaitUnshared(ns: string, timeoutMs: number): Promise<{ peers: number; acknowledged: number }> {
     const sharing = [...this.links].filter((l) => l.shared.has(ns))
     await this.sharing.until(() => !sharing.some((l) => l.shared.has(ns) && this.links.has(l)), timeoutMs)
-    return { peers: sharing.length, acknowledged: sharing.filter((l) => !l.shared.has(ns)).length }
+    // Counted per peer, not per link: one peer may be connected twice (each dialled the other),
+    // and it applied the tombstone once any of its links stopped sharing.
+    const peers = new Set(sharing.map((l) => l.key))
+    const acknowledged = new Set(sharing.filter((l) => !l.shared.has(ns)).map((l) => l.key))
+    return { peers: peers.size, acknowledged: acknowledged.size }
   }
 
   /** Keep a connection to `url` (reconnecting with jittered backoff) for as long as the node runs. */

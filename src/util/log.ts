@@ -1,6 +1,8 @@
 // One readable line per notable event, to stderr: `2026-11-23T07:10:00.123Z info  mount: ready`.
 // A leaf module: every layer may log, none has to know where lines go.
 
+import { writeTo } from './stdio.js'
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -16,7 +18,7 @@ export interface Logger {
 
 export function createLogger(
   level: LogLevel = 'info',
-  write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+  write: (line: string) => void = (line) => writeTo(process.stderr, `${line}\n`),
   scope = '',
 ): Logger {
   const min = RANK[level]
