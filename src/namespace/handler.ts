@@ -368,7 +368,7 @@ export class TreeHandler implements Handler, TrackedNamespace {
     // The size of what a read serves now (open-copies.ts `served`): local writers' unpublished
     // bytes, else the published content - for a text, its text now, whatever the tree recorded.
     const open = this.copies.get(node.id)
-    const size = open?.dirty ? open.length : ref.kind === 't' ? this.replica.textSize(node.id) : ref.size
+    const size = open?.dirty ? open.length : ref.kind === 't' ? this.replica.textSize(node.id, ref.size) : ref.size
     return { kind: 'file', mode: node.mode, size, atimeMs: mtimeMs, mtimeMs, ctimeMs: mtimeMs, nlink: 1 }
   }
 }

@@ -6,6 +6,8 @@
 
 import * as Y from 'yjs'
 import { TreeDoc } from '../model/tree/tree.js'
+import { splitMetaKey, treeMaps } from '../model/tree/schema.js'
+import { META } from '../model/content.js'
 import { readNamespaceInfo, writeNamespaceInfo, type NamespaceInfo } from '../model/namespace-info.js'
 import { toFsError } from '../vfs/errors.js'
 
@@ -81,6 +83,12 @@ export class NamespaceReplica {
    * makes the kernel pad the file with NULs (which a program then saves back, as binary).
    */
   private readonly textSizes = new Map<string, number>()
+  /**
+   * Text resources whose text or recorded content a peer changed since this replica loaded:
+   * only theirs can disagree with the size the tree records (a local save writes both at once),
+   * so only theirs are measured - a stat of anything else costs no text load.
+   */
+  private readonly peerChanged = new Set<string>()
 
   private constructor(
     readonly id: string,
@@ -204,6 +212,7 @@ export class NamespaceReplica {
       doc.off('update', onUpdate)
     }
     if (!changed) return false
+    if (docKey !== 'tree') this.peerChanged.add(docKey)
     try {
       this.store.appendUpdate(this.docIdOf(docKey), update)
     } catch (err) {
@@ -235,8 +244,9 @@ export class NamespaceReplica {
     return stored ? Y.diffUpdate(stored, stateVector) : Y.encodeStateAsUpdate(new Y.Doc())
   }
 
-  /** The UTF-8 size of a text resource's content as this replica holds it now. */
-  textSize(resourceId: string): number {
+  /** The UTF-8 size of a text resource's content as this replica holds it now (`recorded`: the tree's). */
+  textSize(resourceId: string, recorded: number): number {
+    if (!this.peerChanged.has(resourceId)) return recorded
     let size = this.textSizes.get(resourceId)
     if (size === undefined) this.textSizes.set(resourceId, (size = Buffer.byteLength(this.text(resourceId).toString())))
     return size
@@ -296,6 +306,14 @@ export class NamespaceReplica {
     this.pending = []
     doc.on('update', (update: Uint8Array, origin: unknown) => {
       if (origin !== REMOTE) this.pending.push(update)
+    })
+    // A peer's change of a content ref: that resource's text may now lag (or lead) its record.
+    treeMaps(doc).x.observe((event, tr) => {
+      if (tr.origin !== REMOTE) return
+      for (const key of event.keysChanged) {
+        const split = splitMetaKey(key)
+        if (split?.[1] === META.content) this.peerChanged.add(split[0])
+      }
     })
     this.docState = { doc, tree: new TreeDoc(doc, this.store.writer === undefined ? {} : { writer: this.store.writer }) }
   }
