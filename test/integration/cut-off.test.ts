@@ -5,39 +5,22 @@
 // comes back. The namespace and the link are removed in a `finally`, as are the daemons.
 
 import assert from 'node:assert/strict'
-import { randomInt } from 'node:crypto'
 import path from 'node:path'
 import { test } from 'node:test'
 import { ok, sh } from '../support/harness.js'
+import { canMakeNetworkNamespaces, withCutLink } from '../support/netns.js'
 import { waitFor } from '../support/wait.js'
 import { TEST_TIMEOUT, cat, convergedTree, eventually, invite, join, q, waitContent, withCluster } from '../support/cluster.js'
 
 /** Long enough for the heartbeat to drop a dead connection and for the redial backoff to pass. */
 const RECONNECT_MS = 60_000
 
-async function canMakeNetworkNamespaces(): Promise<boolean> {
-  return process.getuid?.() === 0 && (await sh('command -v ip && command -v nsenter')).code === 0
-}
-
 test('a node cut off from the network edits offline and converges after it comes back', { timeout: TEST_TIMEOUT }, async (t) => {
   if (!(await canMakeNetworkNamespaces())) return t.skip('needs root, ip and nsenter')
-  const tag = `${process.pid % 10000}${randomInt(100)}`
-  const netns = `meshfs-t${tag}`
-  const hostIf = `mfh${tag}`
-  const nsIf = `mfn${tag}`
-  const octet = randomInt(1, 250)
-  const hostIp = `10.231.${octet}.1`
-  const nodeIp = `10.231.${octet}.2`
-  try {
-    await ok(`ip netns add ${netns}`)
-    await ok(`ip link add ${hostIf} type veth peer name ${nsIf}`)
-    await ok(`ip link set ${nsIf} netns ${netns}`)
-    await ok(`ip addr add ${hostIp}/30 dev ${hostIf} && ip link set ${hostIf} up`)
-    await ok(`ip netns exec ${netns} sh -c 'ip addr add ${nodeIp}/30 dev ${nsIf} && ip link set ${nsIf} up && ip link set lo up'`)
-
-    await withCluster(async (c) => {
-      const a = await c.start(['--listen', `${hostIp}:0`])
-      const b = await c.start(['--listen', `${nodeIp}:0`], undefined, ['nsenter', `--net=/run/netns/${netns}`])
+  await withCutLink('t', 231, (link) =>
+    withCluster(async (c) => {
+      const a = await c.start(['--listen', `${link.hostIp}:0`])
+      const b = await c.start(['--listen', `${link.nodeIp}:0`], undefined, link.wrap)
       await ok(`mkdir ${q(path.join(a.mnt, 'team'))} && printf 'one\\ntwo\\nthree\\n' > ${q(path.join(a.mnt, 'team/shared.txt'))}`)
       await join(b, await invite(a, 'team'))
       const A = path.join(a.mnt, 'team')
@@ -45,7 +28,7 @@ test('a node cut off from the network edits offline and converges after it comes
       await waitContent(path.join(B, 'shared.txt'), 'one\ntwo\nthree\n')
 
       // Cut B off: the link goes down and its packets go nowhere.
-      await ok(`ip link set ${hostIf} down`)
+      await link.cut()
       await ok(`echo from-a > ${q(A)}/a-offline.txt && sed -i 's/^one$/ONE (A)/' ${q(A)}/shared.txt`)
       await ok(`echo from-b > ${q(B)}/b-offline.txt && sed -i 's/^three$/THREE (B)/' ${q(B)}/shared.txt && mkdir ${q(B)}/b-group`)
       // Apart, each sees only its own changes.
@@ -56,14 +39,12 @@ test('a node cut off from the network edits offline and converges after it comes
       assert.notEqual(stillApart.code, 0, 'nothing of B reached A while the link was down')
 
       // Back on the network: both converge, both edits of the shared text kept.
-      await ok(`ip link set ${hostIf} up`)
+      await link.heal()
       await eventually('A to show the text B wrote offline', () => cat(path.join(A, 'b-offline.txt')), 'from-b\n', RECONNECT_MS)
       await waitContent(path.join(A, 'shared.txt'), 'ONE (A)\ntwo\nTHREE (B)\n')
       await waitContent(path.join(B, 'shared.txt'), 'ONE (A)\ntwo\nTHREE (B)\n')
       const tree = await convergedTree([A, B], RECONNECT_MS)
       for (const want of ['./a-offline.txt f', './b-offline.txt f', './b-group d']) assert.ok(tree.includes(want), `${want} in\n${tree}`)
-    })
-  } finally {
-    await sh(`ip netns del ${netns}; ip link del ${hostIf}`)
-  }
+    }),
+  )
 })

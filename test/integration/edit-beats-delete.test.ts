@@ -9,18 +9,14 @@
 
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { randomInt } from 'node:crypto'
 import path from 'node:path'
 import { test } from 'node:test'
-import { ok, sh, type MountedNode } from '../support/harness.js'
+import { ok, type MountedNode } from '../support/harness.js'
+import { canMakeNetworkNamespaces, withCutLink } from '../support/netns.js'
 import { TEST_TIMEOUT, cat, convergedTree, eventually, idOf, invite, join, q, shape, waitContent, withCluster } from '../support/cluster.js'
 
 /** Long enough for the heartbeat to drop a dead connection and for the redial backoff to pass. */
 const RECONNECT_MS = 60_000
-
-async function canMakeNetworkNamespaces(): Promise<boolean> {
-  return process.getuid?.() === 0 && (await sh('command -v ip && command -v nsenter')).code === 0
-}
 
 /** `cat` of a node's event stream of `team` (it never ends): its lines so far, and a stop by pid. */
 function followEvents(node: MountedNode) {
@@ -45,23 +41,10 @@ test('edits made on a cut-off node beat the deletes made meanwhile on the other,
   timeout: TEST_TIMEOUT,
 }, async (t) => {
   if (!(await canMakeNetworkNamespaces())) return t.skip('needs root, ip and nsenter')
-  const tag = `${process.pid % 10000}${randomInt(100)}`
-  const netns = `meshfs-e${tag}`
-  const hostIf = `mfe${tag}`
-  const nsIf = `mfi${tag}`
-  const octet = randomInt(1, 250)
-  const hostIp = `10.232.${octet}.1`
-  const nodeIp = `10.232.${octet}.2`
-  try {
-    await ok(`ip netns add ${netns}`)
-    await ok(`ip link add ${hostIf} type veth peer name ${nsIf}`)
-    await ok(`ip link set ${nsIf} netns ${netns}`)
-    await ok(`ip addr add ${hostIp}/30 dev ${hostIf} && ip link set ${hostIf} up`)
-    await ok(`ip netns exec ${netns} sh -c 'ip addr add ${nodeIp}/30 dev ${nsIf} && ip link set ${nsIf} up && ip link set lo up'`)
-
-    await withCluster(async (c) => {
-      const a = await c.start(['--listen', `${hostIp}:0`])
-      const b = await c.start(['--listen', `${nodeIp}:0`], undefined, ['nsenter', `--net=/run/netns/${netns}`])
+  await withCutLink('e', 232, (link) =>
+    withCluster(async (c) => {
+      const a = await c.start(['--listen', `${link.hostIp}:0`])
+      const b = await c.start(['--listen', `${link.nodeIp}:0`], undefined, link.wrap)
       const A = path.join(a.mnt, 'team')
       const B = path.join(b.mnt, 'team')
       await ok(`mkdir ${q(A)} && cd ${q(A)} && mkdir -p docs/sub docs/other && echo one > notes.txt && echo seen > seen.txt`)
@@ -86,14 +69,14 @@ test('edits made on a cut-off node beat the deletes made meanwhile on the other,
       const eventsB = followEvents(b)
       try {
         // Cut B off: its packets go nowhere, so neither node sees what the other does now.
-        await ok(`ip link set ${hostIf} down`)
+        await link.cut()
         await ok(`cd ${q(A)} && rm notes.txt seen.txt && rm -r docs`)
         await ok(`cd ${q(B)} && echo more >> notes.txt && echo more >> docs/sub/a.txt`)
         assert.equal(shape(await convergedTree([A])), '. d')
         assert.equal(await cat(path.join(B, 'notes.txt')), 'one\nmore\n')
 
         // Back on the network: the edits win over the deletes they had not seen, on both nodes.
-        await ok(`ip link set ${hostIf} up`)
+        await link.heal()
         await eventually("A to show notes.txt with B's edit", () => cat(path.join(A, 'notes.txt')), 'one\nmore\n', RECONNECT_MS)
         await waitContent(path.join(A, 'docs/sub/a.txt'), 'alpha\nmore\n')
         const tree = await convergedTree([A, B], RECONNECT_MS)
@@ -134,8 +117,6 @@ test('edits made on a cut-off node beat the deletes made meanwhile on the other,
         await eventsA.stop()
         await eventsB.stop()
       }
-    })
-  } finally {
-    await sh(`ip netns del ${netns}; ip link del ${hostIf}`)
-  }
+    }),
+  )
 })
